@@ -1,0 +1,89 @@
+// The process model: what the dead process was (pid, command line, signal), its threads,
+// its mappings (with labels for anonymous regions we can identify) and its ELF modules.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "coresift/diag.hpp"
+#include "coresift/input/address_space.hpp"
+#include "coresift/input/elf_core.hpp"
+#include "coresift/input/inputs.hpp"
+
+namespace coresift {
+
+struct Thread {
+  int tid = 0;
+  std::string name;  // known only for the main thread (the core's command name)
+  bool crashed = false;
+  std::array<uint64_t, kNumRegs> regs{};
+  uint64_t pc() const { return regs[kRip]; }
+  uint64_t sp() const { return regs[kRsp]; }
+  uint64_t fs_base() const { return regs[kFsBase]; }
+};
+
+struct SignalInfo {
+  int number = 0;
+  std::string name;       // "SIGSEGV"
+  int code = 0;
+  std::string code_name;  // "SEGV_MAPERR"
+  std::optional<uint64_t> address;
+  std::optional<int> sender_pid;
+  int tid = 0;            // thread that received it
+};
+std::string signal_name(int signo);
+std::string signal_code_name(int signo, int code);
+
+struct Mapping {
+  uint64_t start = 0;
+  uint64_t end = 0;
+  uint8_t perms = 0;
+  uint64_t offset = 0;        // file offset for file-backed mappings
+  std::string path;           // file path ("" when anonymous)
+  std::string label;          // "[heap]", "[stack]", "[stack:TID]", "[guard:TID]", "[arena-heap]", …
+  uint64_t present_bytes = 0; // bytes of this range present in the inputs
+  uint64_t size() const { return end - start; }
+  bool contains(uint64_t a) const { return a >= start && a < end; }
+  std::string display_name() const { return path.empty() ? label : path; }
+};
+
+struct Module {
+  std::string path;            // as the process saw it
+  uint64_t base = 0;           // address of the mapping with file offset 0 (ELF header)
+  uint64_t end = 0;            // end of the last mapping of this file
+  uint64_t load_bias = 0;      // base - first PT_LOAD p_vaddr
+  std::string build_id;        // hex, "" when unknown
+  std::string build_id_source; // "core" (read from the process memory) or "file"
+  std::string disk_path;       // file used for symbols (after --sysroot), "" when not found
+  bool build_id_mismatch = false;  // the file on disk is not the one the process had mapped
+  bool contains(uint64_t a) const { return a >= base && a < end; }
+};
+
+struct ProcessOptions {
+  std::string sysroot;                 // prefix for module paths (foreign cores)
+  std::vector<std::string> maps_files; // --maps: names for raw ranges
+};
+
+struct Process {
+  int pid = 0;
+  std::string executable;
+  std::vector<std::string> argv;
+  std::vector<std::string> envp;
+  std::vector<std::pair<uint64_t, uint64_t>> auxv;
+  std::optional<SignalInfo> signal;
+  std::vector<Thread> threads;
+  std::vector<Mapping> mappings;  // sorted by start
+  std::vector<Module> modules;    // sorted by base
+
+  const Mapping* mapping_at(uint64_t addr) const;
+  const Module* module_at(uint64_t addr) const;
+  const Thread* crashed_thread() const;
+  std::optional<uint64_t> auxv_value(uint64_t key) const;
+};
+
+// Builds the process model from loaded inputs (a core and/or raw ranges).
+Process build_process(const LoadedInputs& in, const ProcessOptions& opts, Diagnostics& diag);
+
+}  // namespace coresift

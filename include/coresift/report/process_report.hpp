@@ -1,0 +1,22 @@
+// Reports over the process model. Each command builds its documented JSON document once
+// (docs/json-schema.md); the text renderer only formats that document.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "coresift/session.hpp"
+
+namespace coresift {
+
+nlohmann::json info_json(Session& s);
+nlohmann::json maps_json(Session& s);
+nlohmann::json threads_json(Session& s);
+nlohmann::json show_json(Session& s, uint64_t address, uint64_t length);
+nlohmann::json warnings_json(const Diagnostics& d);
+
+std::string info_text(const nlohmann::json& doc);
+std::string maps_text(const nlohmann::json& doc);
+std::string threads_text(const nlohmann::json& doc);
+std::string show_text(const nlohmann::json& doc);
+
+}  // namespace coresift

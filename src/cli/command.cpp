@@ -1,0 +1,59 @@
+#include "command.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <iostream>
+
+namespace coresift::cli {
+
+void add_common_options(CLI::App* cmd, CommonArgs& a, bool inputs_positional) {
+  if (inputs_positional)
+    cmd->add_option("inputs", a.inputs, "core files (.zst/.xz/.gz ok) and raw ranges FILE@0xSTART")->required();
+  cmd->add_flag("--json", a.json, "print the JSON document (schema: docs/json-schema.md)");
+  cmd->add_option("--maps", a.maps_files, "/proc/PID/maps or pmap -x text naming raw ranges");
+  cmd->add_option("--sysroot", a.sysroot, "look for the process's files under DIR (cores from another machine)");
+  cmd->add_option("--debug-dir", a.debug_dirs, "extra debug-info root, searched like /usr/lib/debug");
+  cmd->add_flag("--no-debuginfo", a.no_debuginfo, "ignore separate debug info (use only what the binaries carry)");
+  cmd->add_flag("--debuginfod", a.debuginfod, "allow downloading debug info from DEBUGINFOD_URLS");
+}
+
+Options to_options(const CommonArgs& a) {
+  Options o;
+  o.inputs = a.inputs;
+  o.maps_files = a.maps_files;
+  o.symbols.sysroot = a.sysroot;
+  o.symbols.debug_dirs = a.debug_dirs;
+  o.symbols.no_debuginfo = a.no_debuginfo;
+  o.symbols.debuginfod = a.debuginfod;
+  return o;
+}
+
+int run_report(const CommonArgs& args, const std::function<nlohmann::json(Session&)>& build,
+               const std::function<std::string(const nlohmann::json&)>& render) {
+  std::unique_ptr<Session> s;
+  try {
+    s = Session::open(to_options(args));
+  } catch (const InputError& e) {
+    std::cerr << "coresift: " << e.what() << "\n";
+    return 3;
+  }
+  nlohmann::json doc;
+  try {
+    doc = build(*s);
+  } catch (const InputError& e) {
+    std::cerr << "coresift: " << e.what() << "\n";
+    return 3;
+  }
+  for (const Warning& w : s->diag().warnings()) std::cerr << "coresift: warning: " << w.to_string() << "\n";
+  if (s->diag().suppressed())
+    std::cerr << fmt::format("coresift: {} more warnings not shown\n", s->diag().suppressed());
+  if (args.json)
+    std::cout << doc.dump(2) << "\n";
+  else
+    std::cout << render(doc);
+  std::cout.flush();
+  return 0;
+}
+
+}  // namespace coresift::cli

@@ -1,0 +1,37 @@
+// How CLI commands plug in: each command file registers itself with the CLI11 app. The CLI
+// only parses arguments, opens the session and picks a renderer; the library computes.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "coresift/session.hpp"
+
+namespace coresift::cli {
+
+struct CommonArgs {
+  std::vector<std::string> inputs;
+  std::vector<std::string> maps_files;
+  std::string sysroot;
+  std::vector<std::string> debug_dirs;
+  bool no_debuginfo = false;
+  bool debuginfod = false;
+  bool json = false;
+};
+
+// Adds INPUT… and the options every command shares.
+void add_common_options(CLI::App* cmd, CommonArgs& args, bool inputs_positional = true);
+Options to_options(const CommonArgs& args);
+
+// Opens the session, runs `build` for the JSON document and prints it (JSON or text via
+// `render`), with warnings on stderr. Returns the process exit status.
+int run_report(const CommonArgs& args, const std::function<nlohmann::json(Session&)>& build,
+               const std::function<std::string(const nlohmann::json&)>& render);
+
+// Registration: every command file defines one of these; main.cpp calls them all.
+using Runner = std::function<int()>;
+void register_process_commands(CLI::App& app, Runner& run);
+
+}  // namespace coresift::cli

@@ -1,0 +1,270 @@
+#include "coresift/input/elf_core.hpp"
+
+#include <elf.h>
+#include <fmt/format.h>
+
+#include <csignal>
+#include <cstring>
+
+namespace coresift {
+namespace {
+
+// Bounds-checked little-endian reads out of a byte span.
+template <typename T>
+bool get(std::span<const uint8_t> b, uint64_t off, T& out) {
+  if (off > b.size() || b.size() - off < sizeof(T)) return false;
+  std::memcpy(&out, b.data() + off, sizeof(T));
+  return true;
+}
+
+std::string fixed_string(std::span<const uint8_t> b, uint64_t off, size_t n) {
+  if (off > b.size()) return {};
+  n = std::min<size_t>(n, b.size() - off);
+  const char* p = reinterpret_cast<const char*>(b.data() + off);
+  return std::string(p, strnlen(p, n));
+}
+
+// Offsets inside the x86-64 kernel structures (see <sys/procfs.h>).
+constexpr size_t kPrstatusCursig = 12;
+constexpr size_t kPrstatusPid = 32;
+constexpr size_t kPrstatusPpid = 36;
+constexpr size_t kPrstatusReg = 112;
+constexpr size_t kPrstatusMin = kPrstatusReg + kNumRegs * 8;
+
+constexpr size_t kPrpsinfoSize = 136;
+
+class NoteDecoder {
+ public:
+  NoteDecoder(const std::string& path, CoreFile& core, Diagnostics& diag)
+      : path_(path), core_(core), diag_(diag) {}
+
+  void decode(uint32_t type, std::string_view name, std::span<const uint8_t> desc, uint64_t off) {
+    if (name == "CORE") {
+      switch (type) {
+        case NT_PRSTATUS: return prstatus(desc, off);
+        case NT_PRPSINFO: return prpsinfo(desc, off);
+        case NT_SIGINFO: return siginfo(desc, off);
+        case NT_FILE: return file(desc, off);
+        case NT_AUXV: return auxv(desc, off);
+        default: return;
+      }
+    }
+  }
+
+ private:
+  void prstatus(std::span<const uint8_t> d, uint64_t off) {
+    if (d.size() < kPrstatusMin) {
+      diag_.warn(path_, off, fmt::format("NT_PRSTATUS note too short ({} bytes), thread skipped", d.size()));
+      return;
+    }
+    ThreadNote t;
+    int16_t cursig = 0;
+    get(d, kPrstatusCursig, cursig);
+    t.cursig = cursig;
+    get(d, kPrstatusPid, t.tid);
+    get(d, kPrstatusPpid, t.ppid);
+    for (int r = 0; r < kNumRegs; ++r) get(d, kPrstatusReg + 8 * r, t.regs[r]);
+    t.note_offset = off;
+    core_.threads.push_back(t);
+  }
+
+  void prpsinfo(std::span<const uint8_t> d, uint64_t off) {
+    if (d.size() < kPrpsinfoSize) {
+      diag_.warn(path_, off, fmt::format("NT_PRPSINFO note too short ({} bytes), ignored", d.size()));
+      return;
+    }
+    ProcessNote p;
+    get(d, 0, p.state);
+    get(d, 16, p.uid);
+    get(d, 24, p.pid);
+    get(d, 28, p.ppid);
+    p.fname = fixed_string(d, 40, 16);
+    p.psargs = fixed_string(d, 56, 80);
+    while (!p.psargs.empty() && p.psargs.back() == ' ') p.psargs.pop_back();
+    core_.process = p;
+  }
+
+  void siginfo(std::span<const uint8_t> d, uint64_t off) {
+    SigInfo s;
+    if (!get(d, 0, s.signo) || !get(d, 4, s.errno_) || !get(d, 8, s.code)) {
+      diag_.warn(path_, off, "NT_SIGINFO note too short, ignored");
+      return;
+    }
+    bool fault = s.signo == SIGSEGV || s.signo == SIGBUS || s.signo == SIGILL || s.signo == SIGFPE ||
+                 s.signo == SIGTRAP;
+    if (fault && s.code > 0) {
+      uint64_t a;
+      if (get(d, 16, a)) s.address = a;
+    } else if (s.code <= 0) {  // SI_USER, SI_TKILL, SI_QUEUE…: sent by a process
+      int pid;
+      if (get(d, 16, pid)) s.sender_pid = pid;
+    }
+    // The kernel writes one NT_SIGINFO after each thread's NT_PRSTATUS.
+    if (!core_.threads.empty() && !core_.threads.back().siginfo) core_.threads.back().siginfo = s;
+  }
+
+  void auxv(std::span<const uint8_t> d, uint64_t) {
+    for (uint64_t o = 0; o + 16 <= d.size(); o += 16) {
+      uint64_t k = 0, v = 0;
+      get(d, o, k);
+      get(d, o + 8, v);
+      if (k == AT_NULL) break;
+      core_.auxv.emplace_back(k, v);
+    }
+  }
+
+  void file(std::span<const uint8_t> d, uint64_t off) {
+    uint64_t count = 0, page = 0;
+    if (!get(d, 0, count) || !get(d, 8, page)) {
+      diag_.warn(path_, off, "NT_FILE note too short, file names unknown");
+      return;
+    }
+    if (count > (d.size() - 16) / 24) {
+      diag_.warn(path_, off, fmt::format("NT_FILE note claims {} entries but holds at most {}; file names unknown",
+                                         count, (d.size() - 16) / 24));
+      return;
+    }
+    uint64_t names = 16 + count * 24;
+    std::vector<FileNoteEntry> out;
+    out.reserve(count);
+    for (uint64_t i = 0; i < count; ++i) {
+      FileNoteEntry e;
+      uint64_t pgoff = 0;
+      get(d, 16 + i * 24, e.start);
+      get(d, 16 + i * 24 + 8, e.end);
+      get(d, 16 + i * 24 + 16, pgoff);
+      e.file_offset = pgoff * page;
+      if (names >= d.size()) {
+        diag_.warn(path_, off, fmt::format("NT_FILE note ends after {} of {} names", i, count));
+        break;
+      }
+      const char* p = reinterpret_cast<const char*>(d.data() + names);
+      size_t len = strnlen(p, d.size() - names);
+      e.path.assign(p, len);
+      names += len + 1;
+      if (e.end > e.start) out.push_back(std::move(e));
+    }
+    core_.files = std::move(out);
+  }
+
+  const std::string& path_;
+  CoreFile& core_;
+  Diagnostics& diag_;
+};
+
+void read_notes(const std::string& path, std::span<const uint8_t> bytes, uint64_t offset, uint64_t size,
+                CoreFile& core, Diagnostics& diag) {
+  NoteDecoder dec(path, core, diag);
+  uint64_t end = offset + size;
+  uint64_t pos = offset;
+  while (pos + 12 <= end) {
+    uint32_t namesz = 0, descsz = 0, type = 0;
+    get(bytes, pos, namesz);
+    get(bytes, pos + 4, descsz);
+    get(bytes, pos + 8, type);
+    uint64_t name_off = pos + 12;
+    uint64_t desc_off = name_off + ((uint64_t{namesz} + 3) & ~uint64_t{3});
+    uint64_t next = desc_off + ((uint64_t{descsz} + 3) & ~uint64_t{3});
+    if (desc_off > end || next > end + 3 /* last note may lack padding */ || desc_off + descsz > end) {
+      diag.warn(path, pos, fmt::format("corrupt note header (name size {}, data size {}); rest of the notes skipped",
+                                       namesz, descsz));
+      return;
+    }
+    std::string_view name(reinterpret_cast<const char*>(bytes.data() + name_off), namesz);
+    if (!name.empty() && name.back() == '\0') name.remove_suffix(1);
+    dec.decode(type, name, bytes.subspan(desc_off, descsz), pos);
+    pos = next;
+  }
+}
+
+}  // namespace
+
+const char* reg_name(int r) {
+  static const char* const names[kNumRegs] = {
+      "r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9",      "r8",      "rax", "rcx", "rdx", "rsi",
+      "rdi", "orig_rax", "rip", "cs", "eflags", "rsp", "ss", "fs_base", "gs_base", "ds", "es", "fs", "gs"};
+  return r >= 0 && r < kNumRegs ? names[r] : "?";
+}
+
+bool looks_like_elf(std::span<const uint8_t> b) {
+  return b.size() >= 4 && std::memcmp(b.data(), ELFMAG, SELFMAG) == 0;
+}
+
+CoreFile read_elf_core(const std::string& path, std::span<const uint8_t> bytes, Diagnostics& diag) {
+  if (!looks_like_elf(bytes)) throw InputError(path, 0, "not an ELF file (and not a known compressed format)");
+  Elf64_Ehdr eh{};
+  if (bytes.size() < EI_NIDENT) throw InputError(path, 0, "ELF header is truncated");
+  if (bytes[EI_CLASS] != ELFCLASS64) throw InputError(path, EI_CLASS, "unsupported ELF class (only 64-bit cores)");
+  if (bytes[EI_DATA] != ELFDATA2LSB) throw InputError(path, EI_DATA, "unsupported byte order (only little-endian)");
+  if (!get(bytes, 0, eh)) throw InputError(path, 0, "ELF header is truncated");
+  if (eh.e_type != ET_CORE)
+    throw InputError(path, offsetof(Elf64_Ehdr, e_type),
+                     fmt::format("ELF file is not a core (e_type {})", eh.e_type));
+  if (eh.e_machine != EM_X86_64)
+    throw InputError(path, offsetof(Elf64_Ehdr, e_machine),
+                     fmt::format("unsupported architecture (e_machine {}; only x86-64)", eh.e_machine));
+  if (eh.e_phentsize != sizeof(Elf64_Phdr))
+    throw InputError(path, offsetof(Elf64_Ehdr, e_phentsize),
+                     fmt::format("unexpected program header size {}", eh.e_phentsize));
+
+  uint64_t phnum = eh.e_phnum;
+  if (phnum == PN_XNUM) {  // the real count lives in section header 0's sh_info
+    Elf64_Shdr sh0{};
+    if (!get(bytes, eh.e_shoff, sh0))
+      throw InputError(path, eh.e_shoff, "program header count is in section 0, which is outside the file");
+    phnum = sh0.sh_info;
+  }
+  CoreFile core;
+  core.path = path;
+  if (eh.e_phoff > bytes.size())
+    throw InputError(path, offsetof(Elf64_Ehdr, e_phoff), "program headers start beyond the end of the file");
+  uint64_t fit = (bytes.size() - eh.e_phoff) / sizeof(Elf64_Phdr);
+  if (phnum > fit) {
+    diag.warn(path, eh.e_phoff,
+              fmt::format("file is truncated: only {} of {} program headers are present", fit, phnum));
+    phnum = fit;
+  }
+
+  for (uint64_t i = 0; i < phnum; ++i) {
+    uint64_t at = eh.e_phoff + i * sizeof(Elf64_Phdr);
+    Elf64_Phdr ph{};
+    get(bytes, at, ph);
+    if (ph.p_type == PT_NOTE) {
+      if (ph.p_offset >= bytes.size()) {
+        diag.warn(path, at, "note segment lies beyond the end of the file; notes skipped");
+        continue;
+      }
+      uint64_t size = std::min<uint64_t>(ph.p_filesz, bytes.size() - ph.p_offset);
+      if (size < ph.p_filesz)
+        diag.warn(path, ph.p_offset, "note segment is truncated; later notes are missing");
+      read_notes(path, bytes, ph.p_offset, size, core, diag);
+    } else if (ph.p_type == PT_LOAD) {
+      constexpr uint64_t kMaxSegment = uint64_t{1} << 47;  // no x86-64 mapping is larger
+      if (ph.p_memsz == 0) continue;
+      if (ph.p_memsz > kMaxSegment || ph.p_vaddr + ph.p_memsz < ph.p_vaddr || ph.p_filesz > ph.p_memsz) {
+        diag.warn(path, at, fmt::format("load segment with absurd address/size (vaddr {:#x}, memsz {:#x}, filesz {:#x}) skipped",
+                                        ph.p_vaddr, ph.p_memsz, ph.p_filesz));
+        continue;
+      }
+      LoadSegment s;
+      s.vaddr = ph.p_vaddr;
+      s.memsz = ph.p_memsz;
+      s.filesz = ph.p_filesz;
+      s.offset = ph.p_offset;
+      s.flags = ph.p_flags;
+      if (ph.p_filesz > 0) {
+        uint64_t avail = ph.p_offset < bytes.size() ? bytes.size() - ph.p_offset : 0;
+        s.present = std::min(ph.p_filesz, avail);
+        core.missing_bytes += ph.p_filesz - s.present;
+      }
+      core.loads.push_back(s);
+    }
+  }
+  if (core.missing_bytes > 0)
+    diag.warn(path, bytes.size(),
+              fmt::format("core is truncated: {} bytes of memory are missing (file is {} bytes); answering from what is present",
+                          core.missing_bytes, bytes.size()));
+  return core;
+}
+
+}  // namespace coresift

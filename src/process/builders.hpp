@@ -1,0 +1,17 @@
+// Pieces of build_process, one job each. Internal to the process layer.
+#pragma once
+#include "coresift/process/process.hpp"
+
+namespace coresift {
+
+// Mappings from core load segments + NT_FILE, or from raw ranges + --maps text.
+std::vector<Mapping> build_mappings(const LoadedInputs& in, const std::vector<MapsEntry>& maps);
+// Names anonymous mappings: heap, stacks, guards, arena heaps, vdso.
+void label_mappings(Process& p);
+// ELF modules (one per mapped file with an ELF header), with build-ids.
+std::vector<Module> build_modules(const std::vector<Mapping>& mappings, const AddressSpace& mem,
+                                  const std::string& sysroot, Diagnostics& diag);
+// argv/envp from the initial process stack (located through the auxv copy).
+void read_command_line(Process& p, const AddressSpace& mem);
+
+}  // namespace coresift

@@ -1,0 +1,154 @@
+// Mappings and their labels.
+#include <elf.h>
+
+#include <algorithm>
+#include <map>
+
+#include "builders.hpp"
+
+namespace coresift {
+namespace {
+
+constexpr uint64_t kArenaHeapAlign = 64ull << 20;  // glibc HEAP_MAX_SIZE on 64-bit
+constexpr uint64_t kBrkRandomRange = 32ull << 20;  // x86-64 brk randomisation
+
+uint64_t present_in(const AddressSpace& mem, uint64_t start, uint64_t end) {
+  uint64_t total = 0;
+  for (const Segment& s : mem.segments()) {
+    if (s.end <= start || s.start >= end) continue;
+    uint64_t lo = std::max(s.start, start);
+    uint64_t hi = std::min(s.start + s.present, end);
+    if (hi > lo) total += hi - lo;
+  }
+  return total;
+}
+
+const FileNoteEntry* file_entry_at(const std::vector<FileNoteEntry>& files, uint64_t addr) {
+  for (const FileNoteEntry& f : files)
+    if (addr >= f.start && addr < f.end) return &f;
+  return nullptr;
+}
+
+void apply_pseudo_name(Mapping& m, const std::string& name) {
+  if (!name.empty() && name.front() == '[') {
+    m.label = name;
+  } else {
+    m.path = name;
+  }
+}
+
+}  // namespace
+
+std::vector<Mapping> build_mappings(const LoadedInputs& in, const std::vector<MapsEntry>& maps) {
+  std::vector<Mapping> out;
+  if (in.core) {
+    for (const LoadSegment& l : in.core->loads) {
+      Mapping m;
+      m.start = l.vaddr;
+      m.end = l.vaddr + l.memsz;
+      m.perms = static_cast<uint8_t>(((l.flags & PF_R) ? kPermRead : 0) | ((l.flags & PF_W) ? kPermWrite : 0) |
+                                     ((l.flags & PF_X) ? kPermExec : 0));
+      if (const FileNoteEntry* f = file_entry_at(in.core->files, m.start)) {
+        m.path = f->path;
+        m.offset = f->file_offset + (m.start - f->start);
+      }
+      out.push_back(std::move(m));
+    }
+  }
+  // Raw ranges: named by --maps lines where given, else one anonymous mapping each.
+  for (const MapsEntry& e : maps) {
+    bool overlaps_input = std::any_of(in.raw_ranges.begin(), in.raw_ranges.end(), [&](const RawRange& r) {
+      return e.start < r.base + r.size && r.base < e.end;
+    });
+    bool in_core = std::any_of(out.begin(), out.end(), [&](const Mapping& m) { return m.contains(e.start); });
+    if (in_core) continue;
+    if (!overlaps_input && !in.raw_ranges.empty() && in.core) continue;
+    Mapping m;
+    m.start = e.start;
+    m.end = e.end;
+    m.perms = e.perms;
+    m.offset = e.offset;
+    apply_pseudo_name(m, e.path);
+    out.push_back(std::move(m));
+  }
+  for (const RawRange& r : in.raw_ranges) {
+    bool covered = std::any_of(out.begin(), out.end(),
+                               [&](const Mapping& m) { return m.start <= r.base && r.base + r.size <= m.end; });
+    if (covered) continue;
+    Mapping m;
+    m.start = r.base;
+    m.end = r.base + r.size;
+    m.perms = kPermRead | kPermWrite;
+    m.label = "[dump]";
+    out.push_back(std::move(m));
+  }
+  std::sort(out.begin(), out.end(), [](const Mapping& a, const Mapping& b) { return a.start < b.start; });
+  for (Mapping& m : out) m.present_bytes = present_in(in.memory, m.start, m.end);
+  return out;
+}
+
+void label_mappings(Process& p) {
+  auto& maps = p.mappings;
+  auto index_of = [&](uint64_t addr) -> int {
+    for (size_t i = 0; i < maps.size(); ++i)
+      if (maps[i].contains(addr)) return static_cast<int>(i);
+    return -1;
+  };
+  auto unnamed = [](const Mapping& m) { return m.path.empty() && m.label.empty(); };
+
+  if (auto vdso = p.auxv_value(AT_SYSINFO_EHDR)) {
+    int i = index_of(*vdso);
+    if (i >= 0 && unnamed(maps[i])) {
+      maps[i].label = "[vdso]";
+      if (i > 0 && unnamed(maps[i - 1]) && maps[i - 1].end == maps[i].start) maps[i - 1].label = "[vvar]";
+    }
+  }
+  for (Mapping& m : maps)
+    if (unnamed(m) && m.start == 0xffffffffff600000ull) m.label = "[vsyscall]";
+  for (const Thread& t : p.threads) {
+    int i = index_of(t.sp());
+    if (i < 0 || !unnamed(maps[i])) continue;
+    maps[i].label = t.tid == p.pid ? "[stack]" : "[stack:" + std::to_string(t.tid) + "]";
+    if (i > 0 && unnamed(maps[i - 1]) && maps[i - 1].end == maps[i].start && maps[i - 1].perms == 0)
+      maps[i - 1].label = "[guard:" + std::to_string(t.tid) + "]";
+  }
+  // glibc arena heaps: 64 MiB-aligned reservations, the used head read-write, the tail PROT_NONE.
+  for (size_t i = 0; i < maps.size(); ++i) {
+    Mapping& m = maps[i];
+    if (!unnamed(m)) continue;
+    if (m.start % kArenaHeapAlign == 0 && (m.perms & kPermWrite) && m.size() <= kArenaHeapAlign) {
+      m.label = "[arena-heap]";
+      if (i + 1 < maps.size() && unnamed(maps[i + 1]) && maps[i + 1].start == m.end && maps[i + 1].perms == 0 &&
+          maps[i + 1].end <= m.start + kArenaHeapAlign)
+        maps[i + 1].label = "[arena-reserve]";
+    }
+  }
+  // The program break heap: the first anonymous writable mapping after the executable that is
+  // not its .bss (which is adjacent to the executable's last mapping).
+  uint64_t exe_end = 0;
+  std::string exe_path;
+  if (auto entry = p.auxv_value(AT_ENTRY)) {
+    int i = index_of(*entry);
+    if (i >= 0) exe_path = maps[i].path;
+  }
+  bool have_heap = std::any_of(maps.begin(), maps.end(), [](const Mapping& m) { return m.label == "[heap]"; });
+  if (!exe_path.empty() && !have_heap) {
+    for (const Mapping& m : maps)
+      if (m.path == exe_path) exe_end = std::max(exe_end, m.end);
+    for (Mapping& m : maps) {
+      if (m.start < exe_end || m.start > exe_end + kBrkRandomRange + (1 << 20)) continue;
+      if (!unnamed(m) || !(m.perms & kPermWrite)) continue;
+      bool adjacent_bss = m.start == exe_end;
+      if (adjacent_bss) {
+        exe_end = m.end;  // skip .bss, look beyond it
+        continue;
+      }
+      m.label = "[heap]";
+      break;
+    }
+  }
+  for (Mapping& m : maps)
+    if (unnamed(m) && m.perms == 0) m.label = "[reserved]";
+}
+
+}  // namespace coresift

@@ -1,0 +1,150 @@
+// ELF modules: one per mapped file that starts with an ELF header, with its GNU build-id,
+// read from the process memory when the core holds the first page, else from the file.
+#include <elf.h>
+#include <elfutils/libdwelf.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+
+#include "builders.hpp"
+
+namespace coresift {
+namespace {
+
+std::string to_hex(const uint8_t* p, size_t n) {
+  std::string s;
+  s.reserve(n * 2);
+  for (size_t i = 0; i < n; ++i) s += fmt::format("{:02x}", p[i]);
+  return s;
+}
+
+struct ElfFacts {
+  bool is_elf = false;
+  uint64_t first_load_vaddr = 0;
+  std::string build_id;
+};
+
+// Walks the program headers of an ELF image mapped at `base` in the process memory.
+ElfFacts elf_facts_from_memory(const AddressSpace& mem, uint64_t base) {
+  ElfFacts f;
+  Elf64_Ehdr eh;
+  if (mem.read(base, &eh, sizeof eh) != sizeof eh) return f;
+  if (std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64) return f;
+  f.is_elf = true;
+  if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 256) return f;
+  std::vector<Elf64_Phdr> ph(eh.e_phnum);
+  size_t bytes = ph.size() * sizeof(Elf64_Phdr);
+  if (mem.read(base + eh.e_phoff, ph.data(), bytes) != bytes) return f;
+  bool have_load = false;
+  for (const auto& h : ph)
+    if (h.p_type == PT_LOAD && !have_load) {
+      f.first_load_vaddr = h.p_vaddr & ~uint64_t{0xfff};
+      have_load = true;
+    }
+  uint64_t bias = base - f.first_load_vaddr;
+  for (const auto& h : ph) {
+    if (h.p_type != PT_NOTE || h.p_filesz > 4096) continue;
+    std::vector<uint8_t> notes(h.p_filesz);
+    if (mem.read(bias + h.p_vaddr, notes.data(), notes.size()) != notes.size()) continue;
+    for (size_t pos = 0; pos + 12 <= notes.size();) {
+      uint32_t namesz, descsz, type;
+      std::memcpy(&namesz, &notes[pos], 4);
+      std::memcpy(&descsz, &notes[pos + 4], 4);
+      std::memcpy(&type, &notes[pos + 8], 4);
+      size_t name = pos + 12, desc = name + ((namesz + 3u) & ~3u), next = desc + ((descsz + 3u) & ~3u);
+      if (desc > notes.size() || desc + descsz > notes.size()) break;
+      if (type == NT_GNU_BUILD_ID && namesz == 4 && std::memcmp(&notes[name], "GNU", 4) == 0) {
+        f.build_id = to_hex(&notes[desc], descsz);
+        return f;
+      }
+      pos = next;
+    }
+  }
+  return f;
+}
+
+ElfFacts elf_facts_from_file(const std::string& path) {
+  ElfFacts f;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return f;
+  elf_version(EV_CURRENT);
+  Elf* e = elf_begin(fd, ELF_C_READ_MMAP, nullptr);
+  if (e && elf_kind(e) == ELF_K_ELF) {
+    f.is_elf = true;
+    size_t n = 0;
+    if (elf_getphdrnum(e, &n) == 0)
+      for (size_t i = 0; i < n; ++i) {
+        GElf_Phdr ph;
+        if (gelf_getphdr(e, static_cast<int>(i), &ph) && ph.p_type == PT_LOAD) {
+          f.first_load_vaddr = ph.p_vaddr & ~uint64_t{0xfff};
+          break;
+        }
+      }
+    const void* id = nullptr;
+    ssize_t len = dwelf_elf_gnu_build_id(e, &id);
+    if (len > 0) f.build_id = to_hex(static_cast<const uint8_t*>(id), static_cast<size_t>(len));
+  }
+  if (e) elf_end(e);
+  ::close(fd);
+  return f;
+}
+
+bool is_pseudo_path(const std::string& p) { return p.empty() || p.front() == '[' || p.starts_with("/memfd:"); }
+
+}  // namespace
+
+std::vector<Module> build_modules(const std::vector<Mapping>& mappings, const AddressSpace& mem,
+                                  const std::string& sysroot, Diagnostics& diag) {
+  std::vector<Module> out;
+  // The ELF header sits in the mapping with file offset 0; the module extends over the
+  // following mappings of the same file.
+  for (size_t i = 0; i < mappings.size(); ++i) {
+    const Mapping& m = mappings[i];
+    if (m.offset != 0 || is_pseudo_path(m.path)) continue;
+    Module mod;
+    mod.path = m.path;
+    mod.base = m.start;
+    mod.end = m.end;
+    for (size_t j = i + 1; j < mappings.size() && mappings[j].path == m.path && mappings[j].offset != 0; ++j)
+      mod.end = mappings[j].end;
+
+    std::string on_disk = sysroot.empty() ? m.path : sysroot + m.path;
+    ElfFacts mem_facts = elf_facts_from_memory(mem, m.start);
+    ElfFacts file_facts = elf_facts_from_file(on_disk);
+    if (!mem_facts.is_elf && !file_facts.is_elf) {
+      if (!mem.is_present(m.start, 4) && ::access(on_disk.c_str(), F_OK) != 0 && m.path.find(".so") != std::string::npos)
+        ; // likely a library we cannot see at all: still list it, with no build-id
+      else
+        continue;
+    }
+    if (file_facts.is_elf) mod.disk_path = on_disk;
+    if (!mem_facts.build_id.empty()) {
+      mod.build_id = mem_facts.build_id;
+      mod.build_id_source = "core";
+      if (!file_facts.build_id.empty() && file_facts.build_id != mem_facts.build_id) {
+        mod.build_id_mismatch = true;
+        diag.warn(on_disk, std::nullopt,
+                  fmt::format("build-id {} differs from the one in the core ({}): symbols from this file would be wrong, "
+                              "so it is not used (give --sysroot or --debug-dir)",
+                              file_facts.build_id, mem_facts.build_id));
+        mod.disk_path.clear();
+      }
+    } else if (!file_facts.build_id.empty()) {
+      mod.build_id = file_facts.build_id;
+      mod.build_id_source = "file";
+    }
+    uint64_t first_vaddr = mem_facts.is_elf ? mem_facts.first_load_vaddr : file_facts.first_load_vaddr;
+    mod.load_bias = mod.base - first_vaddr;
+    out.push_back(std::move(mod));
+  }
+  std::sort(out.begin(), out.end(), [](const Module& a, const Module& b) { return a.base < b.base; });
+  return out;
+}
+
+}  // namespace coresift
