@@ -1,5 +1,7 @@
 #include "coresift/session.hpp"
 
+#include "coresift/allocators/walker.hpp"
+
 namespace coresift {
 
 std::unique_ptr<Session> Session::open(const Options& opts) {
@@ -16,6 +18,11 @@ std::unique_ptr<Session> Session::open(const Options& opts) {
 Symbolizer& Session::symbols() {
   if (!symbols_) symbols_ = std::make_unique<Symbolizer>(process_, inputs_.memory, opts_.symbols, diag_);
   return *symbols_;
+}
+
+const ChunkTable& Session::heap() {
+  if (!heap_) heap_ = std::make_unique<ChunkTable>(walk_heaps(*this));
+  return *heap_;
 }
 
 }  // namespace coresift

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "coresift/allocators/chunk_table.hpp"
 #include "coresift/diag.hpp"
 #include "coresift/input/inputs.hpp"
 #include "coresift/process/process.hpp"
@@ -31,6 +32,8 @@ class Session {
   Diagnostics& diag() { return diag_; }
   // Created on first use: loading symbol files costs time the plain commands don't need.
   Symbolizer& symbols();
+  // Every allocator's chunks, walked once on first use.
+  const ChunkTable& heap();
 
  private:
   Session() = default;
@@ -39,6 +42,7 @@ class Session {
   LoadedInputs inputs_;
   Process process_;
   std::unique_ptr<Symbolizer> symbols_;
+  std::unique_ptr<ChunkTable> heap_;
 };
 
 }  // namespace coresift

@@ -33,5 +33,6 @@ int run_report(const CommonArgs& args, const std::function<nlohmann::json(Sessio
 // Registration: every command file defines one of these; main.cpp calls them all.
 using Runner = std::function<int()>;
 void register_process_commands(CLI::App& app, Runner& run);
+void register_heap_commands(CLI::App& app, Runner& run);
 
 }  // namespace coresift::cli

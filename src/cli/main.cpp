@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "coresift 0.1.0");
   coresift::cli::Runner run;
   coresift::cli::register_process_commands(app, run);
+  coresift::cli::register_heap_commands(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

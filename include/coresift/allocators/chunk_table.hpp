@@ -1,0 +1,83 @@
+// The chunk table: every heap block the allocator walkers found, live or free, sorted by
+// address. It is the spine of every later analysis, so each row is kept to 24 bytes and
+// everything else refers to chunks by index.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace coresift {
+
+enum class ChunkState : uint8_t { kLive, kFree, kLiveOrCached };
+enum class ChunkBin : uint8_t {
+  kNone,      // live chunks
+  kTcache, kFastbin, kUnsorted, kSmallbin, kLargebin, kTop, kMmapped,  // glibc
+  kSlab, kExtent, kLarge,                                              // jemalloc
+  kUnbinned,  // free by the heap's own marks but on no list (corruption or an unreadable arena)
+};
+const char* state_name(ChunkState s);
+const char* bin_name(ChunkBin b);  // "tcache", …; nullptr for kNone
+
+struct Chunk {
+  uint64_t address;        // the pointer malloc returned (user pointer)
+  uint64_t size : 48;      // usable size (malloc_usable_size)
+  uint64_t arena : 16;     // index into ChunkTable::arenas
+  uint32_t overhead;       // chunk size - usable size (header, padding)
+  ChunkState state;
+  ChunkBin bin;
+  uint8_t allocator;       // index into ChunkTable::allocators
+  uint8_t flags;           // kChunkFlag… bits
+  uint64_t chunk_size() const { return size + overhead; }
+};
+static_assert(sizeof(Chunk) == 24, "chunk rows must stay compact");
+constexpr uint8_t kChunkFlagInterior = 1;  // e.g. glibc tcache struct or allocator metadata block
+
+struct Finding {
+  std::string kind;       // stable identifier, e.g. "corrupted-top-size", "tcache-double-free"
+  uint64_t address = 0;   // where it was seen
+  std::string detail;     // what was expected and what was found
+  uint8_t allocator = 0;
+};
+
+struct ArenaInfo {
+  uint64_t address = 0;
+  std::string kind;       // "main", "thread" (glibc); "arena"/"huge" (jemalloc)
+  int index = -1;         // jemalloc arena index
+  uint8_t allocator = 0;
+  std::vector<std::pair<uint64_t, uint64_t>> heaps;  // [start, end) ranges of memory it owns
+  uint64_t system_mem = 0;   // bytes obtained from the system
+  uint64_t top_size = 0;
+  // Filled by ChunkTable::summarize():
+  uint64_t live_chunks = 0, live_bytes = 0, free_chunks = 0, free_bytes = 0;
+  std::vector<std::pair<ChunkBin, std::pair<uint64_t, uint64_t>>> free_by_bin;  // bin → (chunks, bytes)
+};
+
+struct AllocatorInfo {
+  std::string name;        // "glibc", "jemalloc"
+  std::string version;     // "2.36", "" if unknown
+  std::string located_by;  // how the structures were found ("symbols", "disassembly", "scan", …)
+  std::vector<std::string> notes;  // other facts worth showing (layout source, tcache method…)
+  uint64_t mmapped_chunks = 0, mmapped_bytes = 0;  // summarize()
+};
+
+class ChunkTable {
+ public:
+  std::vector<Chunk> chunks;
+  std::vector<ArenaInfo> arenas;
+  std::vector<AllocatorInfo> allocators;
+  std::vector<Finding> findings;
+
+  uint8_t add_allocator(AllocatorInfo a);
+  uint16_t add_arena(ArenaInfo a);
+  void add(const Chunk& c) { chunks.push_back(c); }
+  void add_finding(uint8_t allocator, std::string kind, uint64_t address, std::string detail);
+
+  // Sorts by address, drops exact duplicates (the same chunk reported twice), and fills the
+  // per-arena and per-allocator totals.
+  void finalize();
+  // Index of the chunk whose [address, address+size) holds `addr`.
+  std::optional<size_t> find(uint64_t addr) const;
+};
+
+}  // namespace coresift

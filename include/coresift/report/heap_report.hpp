@@ -1,0 +1,26 @@
+// Reports over the chunk table: `heap` (allocators, arenas, findings) and `chunks`.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "coresift/session.hpp"
+
+namespace coresift {
+
+struct ChunkFilter {
+  std::optional<ChunkState> state;  // nullopt = all
+  bool free_only = false;           // --state free (any free state)
+  uint64_t min_size = 0;
+  uint64_t max_size = UINT64_MAX;
+  std::optional<uint64_t> arena;    // arena address
+};
+
+nlohmann::json heap_json(Session& s);
+nlohmann::json chunks_json(Session& s, const ChunkFilter& f);
+
+std::string heap_text(const nlohmann::json& doc);
+std::string chunks_text(const nlohmann::json& doc);
+std::string chunks_csv(const nlohmann::json& doc);
+
+}  // namespace coresift

@@ -1,0 +1,145 @@
+#include "coresift/report/heap_report.hpp"
+
+#include <fmt/format.h>
+
+#include "coresift/report/format.hpp"
+#include "coresift/report/process_report.hpp"
+
+namespace coresift {
+using nlohmann::json;
+
+namespace {
+
+json bin_json(ChunkBin b) {
+  const char* n = bin_name(b);
+  return n ? json(n) : json(nullptr);
+}
+
+}  // namespace
+
+json heap_json(Session& s) {
+  const ChunkTable& t = s.heap();
+  json allocators = json::array();
+  for (size_t ai = 0; ai < t.allocators.size(); ++ai) {
+    const AllocatorInfo& a = t.allocators[ai];
+    json arenas = json::array();
+    uint64_t reserved = 0, live_bytes = 0, free_bytes = 0, live_chunks = 0, free_chunks = 0;
+    for (const ArenaInfo& ar : t.arenas) {
+      if (ar.allocator != ai) continue;
+      json heaps = json::array();
+      for (auto [lo, hi] : ar.heaps) heaps.push_back({{"start", hex_addr(lo)}, {"end", hex_addr(hi)}});
+      json bins = json::object();
+      for (const auto& [bin, cb] : ar.free_by_bin) bins[bin_name(bin) ? bin_name(bin) : "none"] = {{"chunks", cb.first}, {"bytes", cb.second}};
+      json one = {{"address", hex_addr(ar.address)}, {"kind", ar.kind},     {"heaps", heaps},
+                  {"system_mem", ar.system_mem},       {"live_chunks", ar.live_chunks}, {"live_bytes", ar.live_bytes},
+                  {"free_chunks", ar.free_chunks},     {"free_bytes", ar.free_bytes},   {"free_by_bin", bins},
+                  {"top_size", ar.top_size}};
+      if (ar.index >= 0) one["index"] = ar.index;
+      arenas.push_back(one);
+      reserved += ar.system_mem;
+      live_bytes += ar.live_bytes;
+      free_bytes += ar.free_bytes;
+      live_chunks += ar.live_chunks;
+      free_chunks += ar.free_chunks;
+    }
+    json findings = json::array();
+    for (const Finding& f : t.findings)
+      if (f.allocator == ai) findings.push_back({{"kind", f.kind}, {"address", hex_addr(f.address)}, {"detail", f.detail}});
+    json notes = json::array();
+    for (const auto& n : a.notes) notes.push_back(n);
+    allocators.push_back({{"name", a.name},
+                          {"version", a.version.empty() ? json(nullptr) : json(a.version)},
+                          {"located_by", a.located_by},
+                          {"notes", notes},
+                          {"arenas", arenas},
+                          {"mmapped", {{"chunks", a.mmapped_chunks}, {"bytes", a.mmapped_bytes}}},
+                          {"totals", {{"arenas", arenas.size()}, {"system_mem", reserved}, {"live_chunks", live_chunks},
+                                      {"live_bytes", live_bytes}, {"free_chunks", free_chunks}, {"free_bytes", free_bytes}}},
+                          {"findings", findings}});
+  }
+  return {{"allocators", allocators}, {"warnings", warnings_json(s.diag())}};
+}
+
+json chunks_json(Session& s, const ChunkFilter& f) {
+  const ChunkTable& t = s.heap();
+  json rows = json::array();
+  for (const Chunk& c : t.chunks) {
+    if (f.state && c.state != *f.state) continue;
+    if (f.free_only && c.state != ChunkState::kFree) continue;
+    if (c.size < f.min_size || c.size > f.max_size) continue;
+    const ArenaInfo* ar = c.arena < t.arenas.size() ? &t.arenas[c.arena] : nullptr;
+    if (f.arena && (!ar || ar->address != *f.arena)) continue;
+    rows.push_back({{"address", hex_addr(c.address)},
+                    {"size", static_cast<uint64_t>(c.size)},
+                    {"chunk_size", c.chunk_size()},
+                    {"state", state_name(c.state)},
+                    {"bin", bin_json(c.bin)},
+                    {"arena", ar ? json(hex_addr(ar->address)) : json(nullptr)},
+                    {"allocator", c.allocator < t.allocators.size() ? json(t.allocators[c.allocator].name) : json(nullptr)}});
+  }
+  return {{"chunks", rows}, {"warnings", warnings_json(s.diag())}};
+}
+
+std::string heap_text(const json& d) {
+  std::string out;
+  if (d["allocators"].empty()) return "no allocator found in this process\n";
+  for (const auto& a : d["allocators"]) {
+    out += fmt::format("Allocator {} {} (located by {})\n", a["name"].get<std::string>(),
+                       a["version"].is_string() ? a["version"].get<std::string>() : "(version unknown)",
+                       a["located_by"].get<std::string>());
+    for (const auto& n : a["notes"]) out += "  " + n.get<std::string>() + "\n";
+    Table t({"ARENA", "KIND", "HEAPS", "SYSTEM", "LIVE", "LIVE BYTES", "FREE", "FREE BYTES", "TOP"},
+            {false, false, true, true, true, true, true, true, true});
+    for (const auto& ar : a["arenas"])
+      t.add({ar["address"], ar["kind"], std::to_string(ar["heaps"].size()), human_size(ar["system_mem"]),
+             std::to_string(ar["live_chunks"].get<uint64_t>()), human_size(ar["live_bytes"]),
+             std::to_string(ar["free_chunks"].get<uint64_t>()), human_size(ar["free_bytes"]), human_size(ar["top_size"])});
+    out += "\n" + t.render();
+    for (const auto& ar : a["arenas"]) {
+      if (ar["free_by_bin"].empty()) continue;
+      std::string bins;
+      for (auto it = ar["free_by_bin"].begin(); it != ar["free_by_bin"].end(); ++it)
+        bins += fmt::format("  {} {} ({})", it.key(), it.value()["chunks"].get<uint64_t>(), human_size(it.value()["bytes"]));
+      out += fmt::format("  free in {}:{}\n", ar["address"].get<std::string>(), bins);
+    }
+    const json& mm = a["mmapped"];
+    out += fmt::format("\nmmapped chunks: {} ({})\n", mm["chunks"].get<uint64_t>(), size_with_bytes(mm["bytes"]));
+    const json& tt = a["totals"];
+    out += fmt::format("total: {} arenas, {} obtained from the system, {} live chunks ({}), {} free chunks ({})\n",
+                       tt["arenas"].get<uint64_t>(), size_with_bytes(tt["system_mem"]), tt["live_chunks"].get<uint64_t>(),
+                       size_with_bytes(tt["live_bytes"]), tt["free_chunks"].get<uint64_t>(), size_with_bytes(tt["free_bytes"]));
+    if (a.contains("bloat")) out += a["bloat"].get<std::string>() + "\n";
+    if (a["findings"].empty()) {
+      out += "findings: none (heap is consistent)\n";
+    } else {
+      out += fmt::format("findings: {}\n", a["findings"].size());
+      for (const auto& f : a["findings"])
+        out += fmt::format("  {} at {}: {}\n", f["kind"].get<std::string>(), f["address"].get<std::string>(),
+                           f["detail"].get<std::string>());
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+std::string chunks_text(const json& d) {
+  Table t({"ADDRESS", "SIZE", "CHUNK", "STATE", "BIN", "ARENA", "ALLOCATOR"}, {false, true, true, false, false, false, false});
+  for (const auto& c : d["chunks"])
+    t.add({c["address"], std::to_string(c["size"].get<uint64_t>()), std::to_string(c["chunk_size"].get<uint64_t>()),
+           c["state"], c["bin"].is_string() ? c["bin"].get<std::string>() : "-",
+           c["arena"].is_string() ? c["arena"].get<std::string>() : "-", c["allocator"].is_string() ? c["allocator"].get<std::string>() : "-"});
+  return t.render() + fmt::format("{} chunks\n", d["chunks"].size());
+}
+
+std::string chunks_csv(const json& d) {
+  std::string out = "address,size,chunk_size,state,bin,arena,allocator\n";
+  for (const auto& c : d["chunks"])
+    out += fmt::format("{},{},{},{},{},{},{}\n", c["address"].get<std::string>(), c["size"].get<uint64_t>(),
+                       c["chunk_size"].get<uint64_t>(), c["state"].get<std::string>(),
+                       c["bin"].is_string() ? c["bin"].get<std::string>() : "",
+                       c["arena"].is_string() ? c["arena"].get<std::string>() : "",
+                       c["allocator"].is_string() ? c["allocator"].get<std::string>() : "");
+  return out;
+}
+
+}  // namespace coresift
