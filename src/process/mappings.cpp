@@ -13,11 +13,12 @@ constexpr uint64_t kArenaHeapAlign = 64ull << 20;  // glibc HEAP_MAX_SIZE on 64-
 constexpr uint64_t kBrkRandomRange = 32ull << 20;  // x86-64 brk randomisation
 
 uint64_t present_in(const AddressSpace& mem, uint64_t start, uint64_t end) {
+  const auto& segs = mem.segments();  // sorted, non-overlapping
+  auto it = std::upper_bound(segs.begin(), segs.end(), start, [](uint64_t a, const Segment& s) { return a < s.end; });
   uint64_t total = 0;
-  for (const Segment& s : mem.segments()) {
-    if (s.end <= start || s.start >= end) continue;
-    uint64_t lo = std::max(s.start, start);
-    uint64_t hi = std::min(s.start + s.present, end);
+  for (; it != segs.end() && it->start < end; ++it) {
+    uint64_t lo = std::max(it->start, start);
+    uint64_t hi = std::min(it->start + it->present, end);
     if (hi > lo) total += hi - lo;
   }
   return total;
