@@ -34,6 +34,8 @@
 #include <semaphore.h>
 #include <signal.h>
 
+int main(int argc, char **argv);
+
 #define NTHREADS 3
 #define ADDR_KEY 0x5a5aa5a55a5aa5a5ULL
 #define HEAP_MAX_SIZE (64UL * 1024 * 1024) /* glibc non-main heap alignment */
@@ -470,10 +472,20 @@ static __attribute__((noinline)) void write_truth(const char *path, int segv)
         truth_printf(", \"main_thread\": %s, \"arena_kind\": \"%s\", ",
                      t == 0 ? "true" : "false", t == 0 ? "main" : "non_main");
         hex_or_null("arena", ti->enc_arena, ", ");
-        truth_printf("\"blocked_in\": \"%s\"}%s\n", ti->blocked_in,
+        truth_printf("\"blocked_in\": \"%s\", \"chain\": [\"%s\", \"%s\"]}%s\n",
+                     ti->blocked_in, ti->blocked_in, t == 0 ? "main" : "worker_main",
                      t + 1 < NTHREADS ? "," : "");
     }
     truth_printf("  ],\n");
+
+    truth_printf("  \"functions\": {\"main\": \"%p\", \"census_wait\": \"%p\", "
+                 "\"census_crash\": \"%p\", \"worker_main\": \"%p\", "
+                 "\"worker_block\": \"%p\", \"build_heap\": \"%p\", "
+                 "\"build_leaks\": \"%p\", \"write_truth\": \"%p\", "
+                 "\"scrub_stack\": \"%p\"},\n",
+                 (void *)main, (void *)census_wait, (void *)census_crash,
+                 (void *)worker_main, (void *)worker_block, (void *)build_heap,
+                 (void *)build_leaks, (void *)write_truth, (void *)scrub_stack);
 
     truth_printf("  \"classes\": [\n");
     for (int c = 0; c < NCLS; c++) {
