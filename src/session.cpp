@@ -11,6 +11,7 @@ std::unique_ptr<Session> Session::open(const Options& opts) {
   ProcessOptions popts;
   popts.sysroot = opts.symbols.sysroot;
   popts.maps_files = opts.maps_files;
+  popts.module_dirs = opts.module_dirs;
   s->process_ = build_process(s->inputs_, popts, s->diag_);
   return s;
 }

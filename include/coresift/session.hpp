@@ -16,6 +16,7 @@ namespace coresift {
 struct Options {
   std::vector<std::string> inputs;      // core files and FILE@0xBASE ranges
   std::vector<std::string> maps_files;  // --maps
+  std::vector<std::string> module_dirs; // --module-dir
   SymbolOptions symbols;
 };
 

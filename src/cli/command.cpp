@@ -13,6 +13,7 @@ void add_common_options(CLI::App* cmd, CommonArgs& a, bool inputs_positional) {
   cmd->add_flag("--json", a.json, "print the JSON document (schema: docs/json-schema.md)");
   cmd->add_option("--maps", a.maps_files, "/proc/PID/maps or pmap -x text naming raw ranges");
   cmd->add_option("--sysroot", a.sysroot, "look for the process's files under DIR (cores from another machine)");
+  cmd->add_option("--module-dir", a.module_dirs, "also look for executables and libraries by file name in DIR");
   cmd->add_option("--debug-dir", a.debug_dirs, "extra debug-info root, searched like /usr/lib/debug");
   cmd->add_flag("--no-debuginfo", a.no_debuginfo, "ignore separate debug info (use only what the binaries carry)");
   cmd->add_flag("--debuginfod", a.debuginfod, "allow downloading debug info from DEBUGINFOD_URLS");
@@ -22,6 +23,7 @@ Options to_options(const CommonArgs& a) {
   Options o;
   o.inputs = a.inputs;
   o.maps_files = a.maps_files;
+  o.module_dirs = a.module_dirs;
   o.symbols.sysroot = a.sysroot;
   o.symbols.debug_dirs = a.debug_dirs;
   o.symbols.no_debuginfo = a.no_debuginfo;

@@ -15,6 +15,7 @@ struct CommonArgs {
   std::vector<std::string> inputs;
   std::vector<std::string> maps_files;
   std::string sysroot;
+  std::vector<std::string> module_dirs;
   std::vector<std::string> debug_dirs;
   bool no_debuginfo = false;
   bool debuginfod = false;

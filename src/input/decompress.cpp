@@ -50,11 +50,13 @@ DecompressResult zstd_stream(std::span<const uint8_t> in, int fd) {
   // Flush what the decoder still holds.
   while (r.error.empty()) {
     ZSTD_outBuffer ob{out.data(), out.size(), 0};
-    last = ZSTD_decompressStream(ds, &ob, &ib);
-    if (ZSTD_isError(last) || ob.pos == 0) break;
+    size_t ret = ZSTD_decompressStream(ds, &ob, &ib);
+    if (ZSTD_isError(ret) || ob.pos == 0) break;
+    last = ret;
     if (!write_all(fd, out.data(), ob.pos, r.error)) break;
     r.written += ob.pos;
   }
+  // `last` is 0 exactly when the final frame was complete.
   if (r.error.empty() && last != 0) {
     r.error = "zstd stream is truncated";
     r.error_offset = in.size();

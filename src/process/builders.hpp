@@ -10,7 +10,7 @@ std::vector<Mapping> build_mappings(const LoadedInputs& in, const std::vector<Ma
 void label_mappings(Process& p);
 // ELF modules (one per mapped file with an ELF header), with build-ids.
 std::vector<Module> build_modules(const std::vector<Mapping>& mappings, const AddressSpace& mem,
-                                  const std::string& sysroot, Diagnostics& diag);
+                                  const ProcessOptions& opts, Diagnostics& diag);
 // argv/envp from the initial process stack (located through the auxv copy).
 void read_command_line(Process& p, const AddressSpace& mem);
 

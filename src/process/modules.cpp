@@ -100,7 +100,7 @@ bool is_pseudo_path(const std::string& p) { return p.empty() || p.front() == '['
 }  // namespace
 
 std::vector<Module> build_modules(const std::vector<Mapping>& mappings, const AddressSpace& mem,
-                                  const std::string& sysroot, Diagnostics& diag) {
+                                  const ProcessOptions& opts, Diagnostics& diag) {
   std::vector<Module> out;
   // The ELF header sits in the mapping with file offset 0; the module extends over the
   // following mappings of the same file.
@@ -114,27 +114,39 @@ std::vector<Module> build_modules(const std::vector<Mapping>& mappings, const Ad
     for (size_t j = i + 1; j < mappings.size() && mappings[j].path == m.path && mappings[j].offset != 0; ++j)
       mod.end = mappings[j].end;
 
-    std::string on_disk = sysroot.empty() ? m.path : sysroot + m.path;
     ElfFacts mem_facts = elf_facts_from_memory(mem, m.start);
-    ElfFacts file_facts = elf_facts_from_file(on_disk);
-    if (!mem_facts.is_elf && !file_facts.is_elf) {
-      if (!mem.is_present(m.start, 4) && ::access(on_disk.c_str(), F_OK) != 0 && m.path.find(".so") != std::string::npos)
-        ; // likely a library we cannot see at all: still list it, with no build-id
-      else
+    // Candidate files: the path under --sysroot, then the same file name in each --module-dir.
+    std::vector<std::string> candidates{opts.sysroot.empty() ? m.path : opts.sysroot + m.path};
+    std::string base_name = m.path.substr(m.path.rfind('/') + 1);
+    for (const std::string& d : opts.module_dirs) candidates.push_back(d + "/" + base_name);
+    ElfFacts file_facts;
+    std::string mismatched;  // a file that exists but is not the one the process had
+    for (const std::string& c : candidates) {
+      ElfFacts f = elf_facts_from_file(c);
+      if (!f.is_elf) continue;
+      if (!mem_facts.build_id.empty() && !f.build_id.empty() && f.build_id != mem_facts.build_id) {
+        if (mismatched.empty()) mismatched = c + " (build-id " + f.build_id + ")";
         continue;
+      }
+      file_facts = f;
+      mod.disk_path = c;
+      break;
     }
-    if (file_facts.is_elf) mod.disk_path = on_disk;
+    if (!mem_facts.is_elf && !file_facts.is_elf && mismatched.empty()) {
+      // Not an ELF file (locale archive, fonts…) unless we simply cannot see it.
+      bool invisible = !mem.is_present(m.start, 4) && m.path.find(".so") != std::string::npos;
+      if (!invisible) continue;
+    }
+    if (mod.disk_path.empty() && !mismatched.empty()) {
+      mod.build_id_mismatch = true;
+      diag.warn(m.path, std::nullopt,
+                fmt::format("the file found, {}, is not the one in the core (build-id {}): not used for symbols; "
+                            "give --sysroot or --module-dir",
+                            mismatched, mem_facts.build_id));
+    }
     if (!mem_facts.build_id.empty()) {
       mod.build_id = mem_facts.build_id;
       mod.build_id_source = "core";
-      if (!file_facts.build_id.empty() && file_facts.build_id != mem_facts.build_id) {
-        mod.build_id_mismatch = true;
-        diag.warn(on_disk, std::nullopt,
-                  fmt::format("build-id {} differs from the one in the core ({}): symbols from this file would be wrong, "
-                              "so it is not used (give --sysroot or --debug-dir)",
-                              file_facts.build_id, mem_facts.build_id));
-        mod.disk_path.clear();
-      }
     } else if (!file_facts.build_id.empty()) {
       mod.build_id = file_facts.build_id;
       mod.build_id_source = "file";

@@ -10,7 +10,9 @@
 namespace coresift {
 namespace {
 
-bool is_crash_signal(int s) {
+// Signals whose default action dumps core. gcore of a live process records the SIGSTOP gdb
+// attached with; that is not why the process "died", so it is not reported.
+bool is_core_signal(int s) {
   return s == SIGSEGV || s == SIGBUS || s == SIGILL || s == SIGFPE || s == SIGABRT || s == SIGTRAP ||
          s == SIGSYS || s == SIGQUIT || s == SIGXCPU || s == SIGXFSZ;
 }
@@ -28,7 +30,7 @@ void build_threads(Process& p, const CoreFile& core) {
   for (size_t i = 0; i < core.threads.size(); ++i) {
     const ThreadNote& n = core.threads[i];
     int signo = n.siginfo ? n.siginfo->signo : n.cursig;
-    if (signo == 0 || !(n.siginfo || i == 0)) continue;
+    if (!is_core_signal(signo) || !(n.siginfo || i == 0)) continue;
     SignalInfo s;
     s.number = signo;
     s.name = signal_name(signo);
@@ -40,7 +42,7 @@ void build_threads(Process& p, const CoreFile& core) {
       s.sender_pid = n.siginfo->sender_pid;
     }
     p.signal = s;
-    if (is_crash_signal(signo) || n.siginfo) p.threads[i].crashed = true;
+    p.threads[i].crashed = true;
     break;
   }
 }
@@ -92,7 +94,7 @@ Process build_process(const LoadedInputs& in, const ProcessOptions& opts, Diagno
   }
   p.mappings = build_mappings(in, maps);
   label_mappings(p);
-  p.modules = build_modules(p.mappings, in.memory, opts.sysroot, diag);
+  p.modules = build_modules(p.mappings, in.memory, opts, diag);
 
   if (auto entry = p.auxv_value(AT_ENTRY))
     if (const Module* m = p.module_at(*entry)) p.executable = m->path;

@@ -63,6 +63,7 @@ struct Module {
 
 struct ProcessOptions {
   std::string sysroot;                 // prefix for module paths (foreign cores)
+  std::vector<std::string> module_dirs; // also look for modules here by file name (build-id checked)
   std::vector<std::string> maps_files; // --maps: names for raw ranges
 };
 
