@@ -1,0 +1,93 @@
+// Internal state of the Symbolizer, shared by the files that implement it:
+// symbolizer_dwfl.cpp (libdwfl session, module reporting), unwind.cpp (thread callbacks,
+// CFI and frame-pointer walks), frame_describe.cpp (names, lines, inline frames) and
+// symbols.cpp (the public methods).
+#pragma once
+#include <elfutils/libdwfl.h>
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "coresift/process/symbols.hpp"
+
+namespace coresift {
+
+// One physical frame found by the unwinder, before symbolization.
+struct RawFrame {
+  uint64_t pc = 0;
+  bool activation = false;  // pc is where execution stopped, not a return address
+};
+
+// libdwfl numbers x86-64 registers in DWARF order; rip is column 16.
+constexpr int kDwarfRegs = 17;
+constexpr unsigned kDwarfRbp = 6, kDwarfRsp = 7;
+std::array<uint64_t, kDwarfRegs> dwarf_registers(const Thread& t);
+
+// What libdwfl's thread callbacks see: the memory and the registers of the walk in progress.
+struct WalkSource {
+  const AddressSpace* memory = nullptr;
+  std::array<uint64_t, kDwarfRegs> regs{};
+};
+
+// A symbol table name for display: without its "@VERSION"/"@@VERSION" suffix (glibc's
+// .symtab holds such aliases), demangled.
+std::string symbol_display_name(const char* raw);
+
+// True when addr lies in an executable mapping.
+bool is_code(const Process& p, uint64_t addr);
+
+struct Symbolizer::Impl {
+  Impl(const Process& p, const AddressSpace& m, const SymbolOptions& o, Diagnostics& d);
+  ~Impl();
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  const Process& process;
+  const AddressSpace& memory;
+  SymbolOptions opts;
+  Diagnostics& diag;
+
+  // libdwfl session. callbacks and the path string must outlive dwfl (it keeps pointers).
+  Dwfl* dwfl = nullptr;
+  Dwfl_Callbacks callbacks{};
+  std::string debuginfo_path;
+  char* debuginfo_path_ptr = nullptr;
+  std::array<unsigned char, 64> backend_header{};  // fake ELF header: selects the x86-64 backend
+  Elf* backend_elf = nullptr;
+  bool attached = false;
+
+  // Parallel to process.modules: the libdwfl module (null when no file was found) and the
+  // file that was reported for it.
+  std::vector<Dwfl_Module*> dwfl_modules;
+  std::vector<std::string> module_files;
+  std::vector<uint8_t> vdso_image;  // copy of the vDSO from the core, backing an elf_memory Elf
+
+  // find_symbol: name → runtime address, built once per module on first use.
+  std::map<const Dwfl_Module*, std::unordered_map<std::string, uint64_t>> symbol_tables;
+
+  WalkSource walk_source;  // argument of the thread callbacks
+
+  // symbolizer_dwfl.cpp
+  void open_session();
+  void report_modules();
+  void report_vdso();
+  bool attach_state();
+  std::string find_by_build_id(const std::string& build_id, bool debug_file) const;
+  std::vector<std::string> debug_roots() const;
+  Dwfl_Module* dwfl_module_of(const Module& m) const;
+
+  // unwind.cpp
+  std::vector<RawFrame> unwind(const Thread& t);
+
+  // frame_describe.cpp
+  void describe(const RawFrame& raw, std::vector<Frame>& out);
+
+  // symbols.cpp
+  const std::unordered_map<std::string, uint64_t>& symbol_table(Dwfl_Module* mod);
+};
+
+}  // namespace coresift
