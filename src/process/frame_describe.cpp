@@ -93,7 +93,12 @@ void Symbolizer::Impl::describe(const RawFrame& raw, std::vector<Frame>& out) {
   const Mapping* mapping = process.mapping_at(raw.pc);
   if (const Module* m = process.module_at(raw.pc)) {
     f.module = m->path;
-    f.module_offset = mapping ? mapping->offset + (raw.pc - mapping->start) : raw.pc - m->base;
+    if (mapping) {
+      f.module_offset = mapping->offset + (raw.pc - mapping->start);
+    } else {  // text missing from the core (gcore): the file's program headers place it
+      auto seg = module_segment(dwfl, raw.pc);
+      f.module_offset = seg ? seg->file_offset : raw.pc - m->base;
+    }
   } else if (mapping && mapping->label == "[vdso]") {
     f.module = mapping->label;
     f.module_offset = raw.pc - mapping->start;

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -37,8 +38,16 @@ struct WalkSource {
 // .symtab holds such aliases), demangled.
 std::string symbol_display_name(const char* raw);
 
-// True when addr lies in an executable mapping.
-bool is_code(const Process& p, uint64_t addr);
+// The PT_LOAD of a reported module file that holds a runtime address.
+struct ModuleSegment {
+  bool exec = false;
+  uint64_t file_offset = 0;  // of the address in the file
+};
+std::optional<ModuleSegment> module_segment(Dwfl* dwfl, uint64_t addr);
+
+// True when addr is code: in an executable mapping, or, where the core lists no mapping
+// (gcore omits file-backed text), in an executable segment of a module file.
+bool is_code(const Process& p, Dwfl* dwfl, uint64_t addr);
 
 struct Symbolizer::Impl {
   Impl(const Process& p, const AddressSpace& m, const SymbolOptions& o, Diagnostics& d);

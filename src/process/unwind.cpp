@@ -63,6 +63,7 @@ struct WalkFrame {
 
 struct Walk {
   const Process* process;
+  Dwfl* dwfl;
   std::vector<WalkFrame>* frames;
   std::set<std::pair<uint64_t, uint64_t>>* seen;
   bool first_is_return_address = false;  // the walk starts from a recovered return address
@@ -91,7 +92,7 @@ int on_frame(Dwfl_Frame* state, void* arg) {
   bool inner = w->frames->empty();
   // An outer frame whose pc is not code, or whose stack is below its callee's (outside a
   // signal frame), comes from a corrupt stack: show it and stop there.
-  bool bogus = !inner && (!is_code(*w->process, pc) ||
+  bool bogus = !inner && (!is_code(*w->process, w->dwfl, pc) ||
                           (f.sp && w->frames->back().sp && *f.sp < *w->frames->back().sp && !activation));
   if (!w->seen->insert({pc, f.sp.value_or(0)}).second) {
     w->stopped = true;
@@ -134,11 +135,6 @@ bool Symbolizer::Impl::attach_state() {
   return dwfl_attach_state(dwfl, backend_elf, process.pid > 0 ? process.pid : 1, &kThreadCallbacks, &walk_source);
 }
 
-bool is_code(const Process& process, uint64_t addr) {
-  const Mapping* m = process.mapping_at(addr);
-  return m && (m->perms & kPermExec);
-}
-
 std::vector<RawFrame> Symbolizer::Impl::unwind(const Thread& t) {
   std::vector<WalkFrame> frames;
   std::set<std::pair<uint64_t, uint64_t>> seen;
@@ -147,9 +143,9 @@ std::vector<RawFrame> Symbolizer::Impl::unwind(const Thread& t) {
 
   // A jump to a non-code address (a call through a bad pointer) leaves the return address
   // on top of the stack: show the bad pc, then unwind from the caller.
-  if (!is_code(process, regs[16])) {
+  if (!is_code(process, dwfl, regs[16])) {
     auto ret = memory.read_u64(regs[kDwarfRsp]);
-    if (ret && is_code(process, *ret)) {
+    if (ret && is_code(process, dwfl, *ret)) {
       frames.push_back({{regs[16], true}, regs[kDwarfRsp], regs[kDwarfRbp]});
       seen.insert({regs[16], regs[kDwarfRsp]});
       regs[16] = *ret;
@@ -162,7 +158,7 @@ std::vector<RawFrame> Symbolizer::Impl::unwind(const Thread& t) {
   size_t before = frames.size();
   if (dwfl && attached) {
     walk_source.regs = regs;
-    Walk w{&process, &frames, &seen, from_return_address};
+    Walk w{&process, dwfl, &frames, &seen, from_return_address};
     int rc = dwfl_getthread_frames(dwfl, kWalkTid, on_frame, &w);
     cfi_failed = rc == -1 && !w.stopped;
   }
@@ -177,7 +173,7 @@ std::vector<RawFrame> Symbolizer::Impl::unwind(const Thread& t) {
     while (frames.size() < kMaxFrames && rbp >= floor && rbp <= stack->end - 16 && rbp >= stack->start) {
       auto saved_rbp = memory.read_u64(rbp);
       auto ret = memory.read_u64(rbp + 8);
-      if (!saved_rbp || !ret || !is_code(process, *ret)) break;
+      if (!saved_rbp || !ret || !is_code(process, dwfl, *ret)) break;
       uint64_t sp = rbp + 16;
       if (!seen.insert({*ret, sp}).second) break;
       frames.push_back({{*ret, false}, sp, *saved_rbp});
