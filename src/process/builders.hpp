@@ -7,7 +7,10 @@ namespace coresift {
 // Mappings from core load segments + NT_FILE, or from raw ranges + --maps text.
 std::vector<Mapping> build_mappings(const LoadedInputs& in, const std::vector<MapsEntry>& maps);
 // Names anonymous mappings: heap, stacks, guards, arena heaps, vdso.
-void label_mappings(Process& p);
+void label_mappings(Process& p, const AddressSpace& mem);
+// End of the highest PT_LOAD (p_vaddr + p_memsz, .bss included) of the ELF image mapped at
+// `base`, read from process memory; nullopt when its headers are not in the core.
+std::optional<uint64_t> elf_image_end(const AddressSpace& mem, uint64_t base);
 // ELF modules (one per mapped file with an ELF header), with build-ids.
 std::vector<Module> build_modules(const std::vector<Mapping>& mappings, const AddressSpace& mem,
                                   const ProcessOptions& opts, Diagnostics& diag);

@@ -88,7 +88,7 @@ std::vector<Mapping> build_mappings(const LoadedInputs& in, const std::vector<Ma
   return out;
 }
 
-void label_mappings(Process& p) {
+void label_mappings(Process& p, const AddressSpace& mem) {
   auto& maps = p.mappings;
   auto index_of = [&](uint64_t addr) -> int {
     for (size_t i = 0; i < maps.size(); ++i)
@@ -96,6 +96,8 @@ void label_mappings(Process& p) {
     return -1;
   };
   auto unnamed = [](const Mapping& m) { return m.path.empty() && m.label.empty(); };
+  // PROT_NONE shows as no permissions in kernel cores but as read-only in gcore cores.
+  auto inaccessible = [](const Mapping& m) { return m.perms == 0 || m.perms == kPermRead; };
 
   if (auto vdso = p.auxv_value(AT_SYSINFO_EHDR)) {
     int i = index_of(*vdso);
@@ -110,7 +112,8 @@ void label_mappings(Process& p) {
     int i = index_of(t.sp());
     if (i < 0 || !unnamed(maps[i])) continue;
     maps[i].label = t.tid == p.pid ? "[stack]" : "[stack:" + std::to_string(t.tid) + "]";
-    if (i > 0 && unnamed(maps[i - 1]) && maps[i - 1].end == maps[i].start && maps[i - 1].perms == 0)
+    if (i > 0 && unnamed(maps[i - 1]) && maps[i - 1].end == maps[i].start && inaccessible(maps[i - 1]) &&
+        maps[i - 1].size() <= (1 << 20))
       maps[i - 1].label = "[guard:" + std::to_string(t.tid) + "]";
   }
   // glibc arena heaps: 64 MiB-aligned reservations, the used head read-write, the tail PROT_NONE.
@@ -119,31 +122,28 @@ void label_mappings(Process& p) {
     if (!unnamed(m)) continue;
     if (m.start % kArenaHeapAlign == 0 && (m.perms & kPermWrite) && m.size() <= kArenaHeapAlign) {
       m.label = "[arena-heap]";
-      if (i + 1 < maps.size() && unnamed(maps[i + 1]) && maps[i + 1].start == m.end && maps[i + 1].perms == 0 &&
+      if (i + 1 < maps.size() && unnamed(maps[i + 1]) && maps[i + 1].start == m.end && inaccessible(maps[i + 1]) &&
           maps[i + 1].end <= m.start + kArenaHeapAlign)
         maps[i + 1].label = "[arena-reserve]";
     }
   }
-  // The program break heap: the first anonymous writable mapping after the executable that is
-  // not its .bss (which is adjacent to the executable's last mapping).
-  uint64_t exe_end = 0;
-  std::string exe_path;
-  if (auto entry = p.auxv_value(AT_ENTRY)) {
-    int i = index_of(*entry);
-    if (i >= 0) exe_path = maps[i].path;
-  }
+  // The program break heap starts at or above the page after the executable's .bss (the
+  // kernel randomises it by up to 32 MiB). A mapping that starts below that is the .bss
+  // itself, unless it reaches beyond it (the heap merged into the .bss mapping).
+  const Mapping* exe = nullptr;
+  auto entry = p.auxv_value(AT_ENTRY);
+  for (const Module& mod : p.modules)
+    if (int i = index_of(mod.base); entry && mod.contains(*entry) && i >= 0) exe = &maps[i];
   bool have_heap = std::any_of(maps.begin(), maps.end(), [](const Mapping& m) { return m.label == "[heap]"; });
-  if (!exe_path.empty() && !have_heap) {
+  if (exe && !have_heap) {
+    uint64_t exe_end = 0;
     for (const Mapping& m : maps)
-      if (m.path == exe_path) exe_end = std::max(exe_end, m.end);
+      if (m.path == exe->path) exe_end = std::max(exe_end, m.end);
+    uint64_t brk_floor = (elf_image_end(mem, exe->start).value_or(exe_end) + 0xfff) & ~uint64_t{0xfff};
+    brk_floor = std::max(brk_floor, exe_end);
     for (Mapping& m : maps) {
-      if (m.start < exe_end || m.start > exe_end + kBrkRandomRange + (1 << 20)) continue;
+      if (m.end <= brk_floor || m.start > brk_floor + kBrkRandomRange + (1 << 20)) continue;
       if (!unnamed(m) || !(m.perms & kPermWrite)) continue;
-      bool adjacent_bss = m.start == exe_end;
-      if (adjacent_bss) {
-        exe_end = m.end;  // skip .bss, look beyond it
-        continue;
-      }
       m.label = "[heap]";
       break;
     }

@@ -95,6 +95,28 @@ ElfFacts elf_facts_from_file(const std::string& path) {
   return f;
 }
 
+}  // namespace
+
+std::optional<uint64_t> elf_image_end(const AddressSpace& mem, uint64_t base) {
+  Elf64_Ehdr eh;
+  if (mem.read(base, &eh, sizeof eh) != sizeof eh || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0) return std::nullopt;
+  if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 256) return std::nullopt;
+  std::vector<Elf64_Phdr> ph(eh.e_phnum);
+  size_t bytes = ph.size() * sizeof(Elf64_Phdr);
+  if (mem.read(base + eh.e_phoff, ph.data(), bytes) != bytes) return std::nullopt;
+  std::optional<uint64_t> first;
+  uint64_t end = 0;
+  for (const auto& h : ph) {
+    if (h.p_type != PT_LOAD) continue;
+    if (!first) first = h.p_vaddr & ~uint64_t{0xfff};
+    end = std::max(end, h.p_vaddr + h.p_memsz);
+  }
+  if (!first) return std::nullopt;
+  return base - *first + end;
+}
+
+namespace {
+
 bool is_pseudo_path(const std::string& p) { return p.empty() || p.front() == '[' || p.starts_with("/memfd:"); }
 
 }  // namespace

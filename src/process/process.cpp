@@ -93,8 +93,8 @@ Process build_process(const LoadedInputs& in, const ProcessOptions& opts, Diagno
     if (core.threads.empty()) diag.warn(core.path, std::nullopt, "core has no thread notes (NT_PRSTATUS)");
   }
   p.mappings = build_mappings(in, maps);
-  label_mappings(p);
   p.modules = build_modules(p.mappings, in.memory, opts, diag);
+  label_mappings(p, in.memory);
 
   if (auto entry = p.auxv_value(AT_ENTRY))
     if (const Module* m = p.module_at(*entry)) p.executable = m->path;

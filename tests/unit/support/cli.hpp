@@ -1,0 +1,27 @@
+// Test support: run the real coresift binary and read corpus files and their truth.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace coresift::test {
+
+struct CliResult {
+  int status = -1;         // exit status when the process exited
+  bool signaled = false;   // killed by a signal (always a failure)
+  std::string out;
+  std::string err;
+};
+
+// Runs CORESIFT_BINARY with `args` (no shell involved) and captures stdout and stderr.
+CliResult run_cli(const std::vector<std::string>& args);
+// Runs with --json and parses stdout (fails the test when it is not JSON).
+nlohmann::json run_json(std::vector<std::string> args);
+
+std::string source_dir();
+std::string corpus_core(const std::string& name);  // path of corpus/cores/NAME
+nlohmann::json corpus_truth(const std::string& stem);  // corpus/cores/STEM.truth.json
+// Options that make corpus cores symbolize from a fresh clone at any path.
+std::vector<std::string> corpus_module_args();
+
+}  // namespace coresift::test
