@@ -11,10 +11,10 @@ void add_common_options(CLI::App* cmd, CommonArgs& a, bool inputs_positional) {
   if (inputs_positional)
     cmd->add_option("inputs", a.inputs, "core files (.zst/.xz/.gz ok) and raw ranges FILE@0xSTART")->required();
   cmd->add_flag("--json", a.json, "print the JSON document (schema: docs/json-schema.md)");
-  cmd->add_option("--maps", a.maps_files, "/proc/PID/maps or pmap -x text naming raw ranges");
+  cmd->add_option("--maps", a.maps_files, "/proc/PID/maps or pmap -x text naming raw ranges")->expected(1)->allow_extra_args(false)->take_all();
   cmd->add_option("--sysroot", a.sysroot, "look for the process's files under DIR (cores from another machine)");
-  cmd->add_option("--module-dir", a.module_dirs, "also look for executables and libraries by file name in DIR");
-  cmd->add_option("--debug-dir", a.debug_dirs, "extra debug-info root, searched like /usr/lib/debug");
+  cmd->add_option("--module-dir", a.module_dirs, "also look for executables and libraries by file name in DIR")->expected(1)->allow_extra_args(false)->take_all();
+  cmd->add_option("--debug-dir", a.debug_dirs, "extra debug-info root, searched like /usr/lib/debug")->expected(1)->allow_extra_args(false)->take_all();
   cmd->add_flag("--no-debuginfo", a.no_debuginfo, "ignore separate debug info (use only what the binaries carry)");
   cmd->add_flag("--debuginfod", a.debuginfod, "allow downloading debug info from DEBUGINFOD_URLS");
 }

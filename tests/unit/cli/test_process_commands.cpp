@@ -183,3 +183,51 @@ TEST_CASE("raw dumped ranges load at their address, named by --maps", "[e2e][raw
       break;
     }
 }
+
+TEST_CASE("threads: the crashing stack names every function down to main", "[e2e][threads]") {
+  for (std::string stem : {"crash_segv.kcore", "crash_segv.gcore", "crash_abort.kcore"}) {
+    DYNAMIC_SECTION(stem) {
+      json truth = corpus_truth(stem);
+      json doc = run_json(args_for("threads", stem));
+      for (const auto& tt : truth["threads"]) {
+        const json* thread = nullptr;
+        for (const auto& t : doc["threads"])
+          if (t["tid"] == tt["tid"]) thread = &t;
+        REQUIRE(thread);
+        // The program's own functions, in order, as a subsequence of the unwound frames
+        // (libc frames such as raise/abort sit above them).
+        std::vector<std::string> names;
+        for (const auto& f : (*thread)["frames"])
+          if (f["function"].is_string()) names.push_back(f["function"]);
+        size_t at = 0;
+        for (const auto& want : tt["chain"]) {
+          while (at < names.size() && names[at] != want.get<std::string>()) ++at;
+          INFO("thread " << tt["tid"] << " missing " << want);
+          CHECK(at < names.size());
+        }
+        for (const auto& f : (*thread)["frames"]) CHECK(f["module"].is_string());
+      }
+    }
+  }
+}
+
+TEST_CASE("threads: a stripped binary still gives module + file offset per frame", "[e2e][threads]") {
+  auto crashed_frames = [](const json& doc) {
+    for (const auto& t : doc["threads"])
+      if (t["crashed"].get<bool>()) return t["frames"];
+    return json::array();
+  };
+  json full = crashed_frames(run_json(args_for("threads", "crash_segv.kcore")));
+  auto stripped_args = args_for("threads", "crash_segv-stripped.kcore");
+  stripped_args.push_back("--no-debuginfo");
+  json stripped = crashed_frames(run_json(stripped_args));
+  REQUIRE(full.size() >= 6);
+  REQUIRE(stripped.size() == full.size());
+  // Same code, same layout: every frame lands at the same module offset.
+  for (size_t i = 0; i < full.size(); ++i) {
+    CHECK(stripped[i]["module_offset"] == full[i]["module_offset"]);
+    REQUIRE(stripped[i]["module"].is_string());
+    std::string m = stripped[i]["module"];
+    CHECK((m.find("crash_segv-stripped") != std::string::npos || m.find("libc.so.6") != std::string::npos));
+  }
+}
