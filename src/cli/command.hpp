@@ -35,5 +35,6 @@ int run_report(const CommonArgs& args, const std::function<nlohmann::json(Sessio
 using Runner = std::function<int()>;
 void register_process_commands(CLI::App& app, Runner& run);
 void register_heap_commands(CLI::App& app, Runner& run);
+void register_analysis_commands(CLI::App& app, Runner& run);
 
 }  // namespace coresift::cli

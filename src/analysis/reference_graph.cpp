@@ -1,0 +1,156 @@
+// Builds the reference graph: root scan (single pass over non-heap memory), then the heap
+// scan split across hardware threads by node range, merged into one CSR edge list.
+#include <algorithm>
+#include <cstring>
+#include <thread>
+
+#include "coresift/analysis/references.hpp"
+
+namespace coresift {
+namespace {
+
+struct RootRegion {
+  uint64_t lo, hi;
+  RootKind kind;
+  int tid;
+};
+
+bool holds_chunks(const Mapping& m) {
+  return m.label == "[heap]" || m.label == "[arena-heap]" || m.label == "[arena-reserve]";
+}
+
+std::vector<RootRegion> root_regions(const Process& p) {
+  std::vector<RootRegion> out;
+  for (size_t i = 0; i < p.mappings.size(); ++i) {
+    const Mapping& m = p.mappings[i];
+    if (!(m.perms & kPermRead) || holds_chunks(m) || (m.perms & kPermExec)) continue;
+    if (m.label.starts_with("[stack")) {
+      // Live part of a stack: from the stack pointer (less the red zone) to the top.
+      for (const Thread& t : p.threads)
+        if (m.contains(t.sp())) out.push_back({std::max(m.start, t.sp() - 128), m.end, RootKind::kStack, t.tid});
+      continue;
+    }
+    if (!m.path.empty()) {
+      if (p.module_at(m.start)) out.push_back({m.start, m.end, RootKind::kStatic, 0});
+      continue;
+    }
+    if (!(m.perms & kPermWrite) || m.label.starts_with("[guard") || m.label == "[vvar]") continue;
+    // An anonymous mapping right after a module's file mapping is that module's .bss.
+    bool bss = i > 0 && p.mappings[i - 1].end == m.start && !p.mappings[i - 1].path.empty() &&
+               p.module_at(p.mappings[i - 1].start);
+    out.push_back({m.start, m.end, bss ? RootKind::kStatic : RootKind::kAnon, 0});
+  }
+  return out;
+}
+
+// Calls fn(lo, hi) for the parts of [lo, hi) not covered by any chunk (live or free):
+// allocator-owned memory is not a root.
+template <typename Fn>
+void outside_chunks(const ChunkTable& t, uint64_t lo, uint64_t hi, Fn&& fn) {
+  auto it = std::upper_bound(t.chunks.begin(), t.chunks.end(), lo,
+                             [](uint64_t a, const Chunk& c) { return a < c.address; });
+  if (it != t.chunks.begin() && std::prev(it)->address + std::prev(it)->size > lo) --it;
+  uint64_t at = lo;
+  for (; it != t.chunks.end() && it->address < hi; ++it) {
+    uint64_t cs = it->address, ce = it->address + it->size;
+    if (cs > at) fn(at, std::min(cs, hi));
+    at = std::max(at, ce);
+  }
+  if (at < hi) fn(at, hi);
+}
+
+// Visits every aligned, present word in [lo, hi).
+template <typename Fn>
+void for_each_word(const AddressSpace& mem, uint64_t lo, uint64_t hi, Fn&& fn) {
+  lo = (lo + 7) & ~uint64_t{7};
+  while (lo + 8 <= hi) {
+    const Segment* s = mem.find(lo);
+    if (!s) {
+      // Skip to the next segment start.
+      auto& segs = mem.segments();
+      auto nx = std::upper_bound(segs.begin(), segs.end(), lo, [](uint64_t a, const Segment& g) { return a < g.start; });
+      if (nx == segs.end() || nx->start >= hi) return;
+      lo = (nx->start + 7) & ~uint64_t{7};
+      continue;
+    }
+    uint64_t present_end = std::min(hi, s->start + s->present);
+    for (uint64_t a = lo; a + 8 <= present_end; a += 8) {
+      uint64_t w;
+      std::memcpy(&w, s->data + (a - s->start), 8);
+      fn(a, w);
+    }
+    lo = s->end;
+  }
+}
+
+}  // namespace
+
+ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
+  ReferenceGraph g(table);
+  const ChunkIndex& idx = g.index;
+  const AddressSpace& mem = s.memory();
+  const Process& p = s.process();
+
+  for (const RootRegion& r : root_regions(p))
+    outside_chunks(table, r.lo, r.hi, [&](uint64_t lo, uint64_t hi) {
+      g.scanned_root_bytes += hi - lo;
+      for_each_word(mem, lo, hi, [&](uint64_t at, uint64_t w) {
+        int64_t n = idx.find(w);
+        if (n >= 0) g.roots.push_back({static_cast<uint32_t>(n), r.kind, w != idx.node_address(static_cast<uint32_t>(n)), at, r.tid});
+      });
+    });
+  for (const Thread& t : p.threads)
+    for (int r = 0; r < kNumRegs; ++r) {
+      if (r >= kOrigRax) continue;  // general-purpose registers only (r15 … rdi)
+      int64_t n = idx.find(t.regs[r]);
+      if (n >= 0)
+        g.roots.push_back({static_cast<uint32_t>(n), RootKind::kRegister, t.regs[r] != idx.node_address(static_cast<uint32_t>(n)),
+                           static_cast<uint64_t>(r), t.tid});
+    }
+
+  // Heap scan: each worker owns a contiguous node range and produces its own CSR slice.
+  const size_t nodes = idx.nodes();
+  unsigned workers = std::max(1u, std::min(std::thread::hardware_concurrency(), 8u));
+  if (nodes < 4096) workers = 1;
+  struct Slice {
+    std::vector<uint32_t> counts;
+    std::vector<uint32_t> targets;
+    uint64_t bytes = 0;
+  };
+  std::vector<Slice> slices(workers);
+  auto scan = [&](unsigned w) {
+    size_t lo = nodes * w / workers, hi = nodes * (w + 1) / workers;
+    Slice& sl = slices[w];
+    sl.counts.assign(hi - lo, 0);
+    for (size_t n = lo; n < hi; ++n) {
+      const Chunk& c = table.chunks[idx.chunk_of_node(static_cast<uint32_t>(n))];
+      sl.bytes += c.size;
+      for_each_word(mem, c.address, c.address + c.size, [&](uint64_t, uint64_t word) {
+        int64_t t = idx.find(word);
+        if (t < 0 || static_cast<size_t>(t) == n) return;
+        bool interior = word != idx.node_address(static_cast<uint32_t>(t));
+        sl.targets.push_back(static_cast<uint32_t>(t) | (interior ? kInteriorBit : 0));
+        sl.counts[n - lo]++;
+      });
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned w = 1; w < workers; ++w) pool.emplace_back(scan, w);
+  scan(0);
+  for (auto& th : pool) th.join();
+
+  g.edge_start.reserve(nodes + 1);
+  g.edge_start.push_back(0);
+  size_t total = 0;
+  for (auto& sl : slices) total += sl.targets.size();
+  g.edge_target.reserve(total);
+  for (auto& sl : slices) {
+    for (uint32_t c : sl.counts) g.edge_start.push_back(g.edge_start.back() + c);
+    g.edge_target.insert(g.edge_target.end(), sl.targets.begin(), sl.targets.end());
+    g.scanned_heap_bytes += sl.bytes;
+    sl = Slice{};
+  }
+  return g;
+}
+
+}  // namespace coresift
