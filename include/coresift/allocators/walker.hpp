@@ -21,6 +21,7 @@ class AllocatorWalker {
 };
 
 std::unique_ptr<AllocatorWalker> make_glibc_walker();
+std::unique_ptr<AllocatorWalker> make_jemalloc_walker();
 
 // Runs every walker that detects its allocator and returns the finalized table.
 ChunkTable walk_heaps(Session& s);

@@ -1,0 +1,70 @@
+// Finding jemalloc in a process: the mapped library, its writable data and its size classes.
+#include <algorithm>
+#include <cstring>
+
+#include "je_context.hpp"
+
+namespace coresift::je {
+
+int Context::arena_slot(uint32_t ind) const {
+  for (size_t i = 0; i < arenas.size(); ++i)
+    if (arenas[i].ind == ind) return static_cast<int>(i);
+  return -1;
+}
+
+const Module* find_jemalloc_module(const Process& p) {
+  for (const Module& m : p.modules) {
+    auto slash = m.path.rfind('/');
+    std::string base = slash == std::string::npos ? m.path : m.path.substr(slash + 1);
+    if (base.rfind("libjemalloc", 0) == 0 && base.find(".so") != std::string::npos) return &m;
+  }
+  return nullptr;
+}
+
+std::vector<Range> writable_ranges(const Process& p, const Module& m) {
+  std::vector<Range> out;
+  const Mapping* last_file_rw = nullptr;
+  for (const Mapping& mp : p.mappings) {
+    if (mp.path == m.path && (mp.perms & kPermWrite)) {
+      out.push_back({mp.start, mp.end});
+      last_file_rw = &mp;
+    }
+  }
+  // The .bss past the end of the file is an anonymous mapping right after the last
+  // file-backed writable one.
+  if (last_file_rw) {
+    for (const Mapping& mp : p.mappings)
+      if (mp.start == last_file_rw->end && mp.path.empty() && (mp.perms & kPermWrite)) out.push_back({mp.start, mp.end});
+  }
+  std::sort(out.begin(), out.end(), [](const Range& a, const Range& b) { return a.start < b.start; });
+  return out;
+}
+
+void load_size_classes(Context& c) {
+  // The runtime table is an array of increasing size_t in .bss starting 8, 16, 32, 48, …
+  for (const Range& r : c.rw) {
+    for (uint64_t a = r.start; a + 8 * 64 <= r.end; a += 8) {
+      auto v = c.mem->view(a, 8);
+      if (v.size() < 8) {
+        a = (a | 0xfff);  // absent page: skip it
+        continue;
+      }
+      uint64_t w;
+      std::memcpy(&w, v.data(), 8);
+      if (w != 8) continue;
+      auto big = c.mem->view(a, std::min<uint64_t>(256 * 8, r.end - a));
+      if (big.size() < 64 * 8) continue;
+      std::vector<uint64_t> words(big.size() / 8);
+      std::memcpy(words.data(), big.data(), words.size() * 8);
+      SizeClasses sc;
+      if (size_classes_from_table(words, sc)) {
+        sc.table_address = a;
+        c.sc = std::move(sc);
+        return;
+      }
+    }
+  }
+  c.sc = default_size_classes();
+}
+
+}  // namespace coresift::je

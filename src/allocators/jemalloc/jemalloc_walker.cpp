@@ -1,0 +1,109 @@
+// The jemalloc walker: finds libjemalloc in the process, picks a layout that the core
+// confirms, and emits every region (live, free in a slab, cached in a tcache), large extent
+// and cached free extent, with findings for every broken invariant. Works from the core alone;
+// the on-disk library (when its build-id matches) only adds the version and the TLS offset.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "coresift/allocators/walker.hpp"
+#include "je_context.hpp"
+
+namespace coresift {
+namespace {
+
+using namespace je;
+
+class JemallocWalker : public AllocatorWalker {
+ public:
+  const char* name() const override { return "jemalloc"; }
+
+  bool detect(Session& s) override {
+    module_ = find_jemalloc_module(s.process());
+    return module_ != nullptr;
+  }
+
+  void walk(Session& s, ChunkTable& out) override {
+    if (!module_) return;
+    Context c;
+    c.process = &s.process();
+    c.mem = &s.memory();
+    c.out = &out;
+    c.module = module_;
+    c.rw = writable_ranges(s.process(), *module_);
+    AllocatorInfo info;
+    info.name = "jemalloc";
+    if (!module_->disk_path.empty() && !module_->build_id_mismatch) {
+      c.disk = std::make_unique<DiskElf>();
+      if (c.disk->open(module_->disk_path)) c.version = find_version_string(*c.disk);
+      else c.disk.reset();
+    }
+    info.version = c.version;
+    load_size_classes(c);
+
+    // A layout is trusted once je_arenas[] validates with it and the extent map decodes.
+    bool found = false;
+    std::vector<std::string> tried;
+    for (const Layout& l : layouts_for(c.version)) {
+      c.layout = l;
+      tried.push_back(l.name);
+      if (!locate_arenas(c)) continue;
+      found = true;
+      break;
+    }
+    c.allocator = out.add_allocator(std::move(info));
+    AllocatorInfo& ai = out.allocators[c.allocator];
+    if (!found) {
+      ai.located_by = "none";
+      ai.notes.push_back(fmt::format("{} is mapped but no arena array matched the layouts of jemalloc {}", module_->path,
+                                     fmt::join(tried, ", ")));
+      out.add_finding(c.allocator, "jemalloc-not-located", module_->base,
+                      "jemalloc's arenas were not found; its regions are not reported");
+      return;
+    }
+    ai.located_by = "scan";
+    ai.notes.push_back(fmt::format("layout {} ({}); arenas at {:#x} ({} arenas)", c.layout.name,
+                                   c.layout.verified ? "built-in table, verified version" : "built-in table, unverified hypothesis",
+                                   c.arenas_array, c.arenas.size()));
+    if (!c.version.empty() && c.version.rfind(c.layout.name.substr(0, 3), 0) != 0)
+      out.add_finding(c.allocator, "jemalloc-layout-version-differs", module_->base,
+                      fmt::format("library says {}, but only the {} layout matched", c.version, c.layout.name));
+    ai.notes.push_back(c.sc.table_address ? fmt::format("size classes from the process ({} classes, {} small bins)",
+                                                         c.sc.index2size.size(), c.sc.nbins())
+                                          : fmt::format("size classes computed (default configuration, {} small bins)", c.sc.nbins()));
+    identify_huge_arena(c);
+    for (JeArena& a : c.arenas) {
+      ArenaInfo ar;
+      ar.address = a.address;
+      ar.kind = a.huge ? "huge" : "arena";
+      ar.index = static_cast<int>(a.ind);
+      ar.allocator = c.allocator;
+      a.table_index = out.add_arena(std::move(ar));
+    }
+    if (!walk_extent_map(c)) {
+      out.add_finding(c.allocator, "jemalloc-extent-map-unreadable", c.rtree, "the extent map could not be read; no regions reported");
+      return;
+    }
+    locate_tcaches(c);
+    size_t first = emit_chunks(c);
+    auto begin = out.chunks.begin() + static_cast<std::ptrdiff_t>(first);
+    if (!std::is_sorted(begin, out.chunks.end(), [](const Chunk& a, const Chunk& b) { return a.address < b.address; }))
+      std::stable_sort(begin, out.chunks.end(), [](const Chunk& a, const Chunk& b) { return a.address < b.address; });
+    overlay_tcaches(c, first);
+
+    uint64_t cached = c.cached.size();
+    std::string tc_how = c.tpoff ? fmt::format("tpoff {} from {}", *c.tpoff, c.tpoff_source) : "no TLS offset";
+    ai.notes.push_back(fmt::format("{} thread caches ({}), {} cached pointers", c.tcaches.size(), tc_how, cached));
+    if (c.tpoff && c.tpoff_source.rfind("malloc", 0) == 0) ai.located_by = "scan+disassembly";
+    cross_check_stats(c, out.allocators[c.allocator], first);
+  }
+
+ private:
+  const Module* module_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<AllocatorWalker> make_jemalloc_walker() { return std::make_unique<JemallocWalker>(); }
+
+}  // namespace coresift
