@@ -17,8 +17,22 @@
 #   CORE_PATTERN_FILE (/proc/sys/kernel/core_pattern; override for tests)
 #   PREFIX_CMD  words put in front of every program run, e.g. "nice -n5".
 #            Paths must be valid for the prefixed command too.  For other
-#            Debian suites run this whole script inside the chroot instead
-#            (see README.md), so gdb and libc debug symbols match.
+#            Debian suites see chroot-cores.sh, which runs this script with
+#            the programs compiled and run inside a debootstrap chroot.
+#   CASES    which cores to make, e.g. "census.kcore double_free.kcore"
+#            (default: all; only the files of the selected cases are
+#            replaced in OUTDIR).  Cases: census.gcore crash_segv.gcore
+#            census_je.gcore census.kcore crash_segv.kcore
+#            crash_segv-stripped.kcore crash_abort.kcore corrupt_top.kcore
+#            double_free.kcore census_je.kcore
+#   JEMALLOC_LIB  libjemalloc.so.2 for the census_je cases (LD_PRELOAD),
+#            as the program sees it (default: searched in the usual lib
+#            directories under SYSROOT; census_je is skipped when absent)
+#   SYSROOT  root directory the programs run in (chroot-cores.sh): gdb gets
+#            `set sysroot`, library build-ids are read below it
+#   GDB_DEBUG_DIR  extra `set debug-file-directory` for gdb (libc6-dbg of
+#            the SYSROOT's libc unpacked somewhere)
+#   GENERATOR_EXTRA  JSON object merged into every truth's "generator"
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -54,6 +68,17 @@ CORE_PATTERN_FILE=${CORE_PATTERN_FILE:-/proc/sys/kernel/core_pattern}
 read -r -a CC_CMD <<<"$CC"
 read -r -a GDB_CMD <<<"$GDB"
 read -r -a PREFIX <<<"${PREFIX_CMD:-}"
+SYSROOT=${SYSROOT:-}
+SYSROOT=${SYSROOT%/}
+GDB_DEBUG_DIR=${GDB_DEBUG_DIR:-}
+GENERATOR_EXTRA=${GENERATOR_EXTRA:-}
+GDB_INIT=()
+# (libthread_db comes from the sysroot too: needed for TLS such as `tcache`)
+# solib-search-path: the sysroot's absolute symlinks (bullseye's
+# /lib64/ld-linux-x86-64.so.2 -> /lib/...) would resolve on the host
+[[ -z $SYSROOT ]] || GDB_INIT+=(-iex "set sysroot $SYSROOT" -iex "add-auto-load-safe-path $SYSROOT"
+    -iex "set solib-search-path $SYSROOT/lib/x86_64-linux-gnu:$SYSROOT/usr/lib/x86_64-linux-gnu:$SYSROOT/lib64")
+[[ -z $GDB_DEBUG_DIR ]] || GDB_INIT+=(-iex "set debug-file-directory $GDB_DEBUG_DIR")
 
 OUTDIR=${OUTDIR:-$HERE/cores}
 mkdir -p "$OUTDIR"
@@ -67,6 +92,38 @@ for tool in "${CC_CMD[0]}" "${GDB_CMD[0]}" "$PYTHON" "$STRIP" readelf; do
     command -v "$tool" >/dev/null || die "$tool not found"
 done
 [[ $COMPRESS == 0 ]] || command -v "$ZSTD" >/dev/null || die "$ZSTD not found (or use --no-compress)"
+
+# ---- cases -----------------------------------------------------------------
+ALL_CASES=(census.gcore crash_segv.gcore census_je.gcore census.kcore crash_segv.kcore
+           crash_segv-stripped.kcore crash_abort.kcore corrupt_top.kcore double_free.kcore
+           census_je.kcore)
+find_jemalloc() {
+    local p
+    for p in /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 /usr/lib64/libjemalloc.so.2 \
+             /usr/lib/libjemalloc.so.2 /usr/local/lib/libjemalloc.so.2; do
+        [[ -e $SYSROOT$p ]] && { printf '%s' "$p"; return; }
+    done
+}
+JEMALLOC_LIB=${JEMALLOC_LIB-$(find_jemalloc)}
+CASES_SET=0
+if [[ -n ${CASES:-} ]]; then
+    CASES_SET=1
+    read -r -a CASE_LIST <<<"$CASES"
+    for c in "${CASE_LIST[@]}"; do
+        [[ " ${ALL_CASES[*]} " == *" $c "* ]] || die "unknown case $c (known: ${ALL_CASES[*]})"
+        [[ $c != census_je.* || -n $JEMALLOC_LIB ]] || die "$c needs libjemalloc.so.2 (JEMALLOC_LIB)"
+    done
+else
+    CASE_LIST=()
+    for c in "${ALL_CASES[@]}"; do
+        if [[ $c == census_je.* && -z $JEMALLOC_LIB ]]; then
+            log "SKIP $c: libjemalloc.so.2 not found (install libjemalloc2 or set JEMALLOC_LIB)"
+            continue
+        fi
+        CASE_LIST+=("$c")
+    done
+fi
+want() { [[ " ${CASE_LIST[*]} " == *" $1 "* ]]; }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/coresift-corpus.XXXXXX")
 CHILDREN=()
@@ -100,20 +157,46 @@ fi
 RUN+=("${PREFIX[@]}")
 
 # ---- build ---------------------------------------------------------------
-rm -rf "$BIN"
+PROGRAMS=()
+for c in "${CASE_LIST[@]}"; do
+    p=${c%.*}
+    p=${p%-stripped}
+    [[ " ${PROGRAMS[*]} " == *" $p "* ]] || PROGRAMS+=("$p")
+done
+if [[ $CASES_SET == 0 ]]; then
+    rm -rf "$BIN"
+    rm -f "$OUTDIR"/*.core "$OUTDIR"/*.core.zst "$OUTDIR"/*.truth.json "$OUTDIR"/*.bin \
+          "$OUTDIR"/*.bin.zst "$OUTDIR"/*.maps "$OUTDIR"/*.gdb.txt
+else
+    for c in "${CASE_LIST[@]}"; do
+        rm -f "$OUTDIR/$c".core "$OUTDIR/$c".core.zst "$OUTDIR/$c".truth.json "$OUTDIR/$c".gdb.txt
+        rm -f "$BIN/${c%.*}"
+        case $c in
+            census.gcore) rm -f "$OUTDIR"/census.maps "$OUTDIR"/census.*.bin "$OUTDIR"/census.*.bin.zst ;;
+            census_je.gcore) rm -f "$OUTDIR"/census_je.maps ;;
+        esac
+    done
+fi
 mkdir -p "$BIN"
-rm -f "$OUTDIR"/*.core "$OUTDIR"/*.core.zst "$OUTDIR"/*.truth.json "$OUTDIR"/*.bin \
-      "$OUTDIR"/*.bin.zst "$OUTDIR"/*.maps "$OUTDIR"/*.gdb.txt
 
 CFLAGS=(-std=c11 -O0 -g -fno-omit-frame-pointer -pthread -Wall -Wextra
         "-ffile-prefix-map=$HERE/=corpus/")
 read -r -a CFLAGS_X <<<"${CFLAGS_EXTRA:-}"
-PROGRAMS=(census crash_segv crash_abort corrupt_top double_free)
 for p in "${PROGRAMS[@]}"; do
     log "build $p"
-    "${CC_CMD[@]}" "${CFLAGS[@]}" "${CFLAGS_X[@]}" -o "$BIN/$p" "$SRC/$p.c"
+    libs=()
+    [[ $p == census_je ]] && libs=(-ldl) # dlsym lives in libdl before glibc 2.34
+    "${CC_CMD[@]}" "${CFLAGS[@]}" "${CFLAGS_X[@]}" -o "$BIN/$p" "$SRC/$p.c" "${libs[@]}"
 done
-"$STRIP" -o "$BIN/crash_segv-stripped" "$BIN/crash_segv"
+if want crash_segv-stripped.kcore; then
+    "$STRIP" -o "$BIN/crash_segv-stripped" "$BIN/crash_segv"
+fi
+
+# words put between the run prefix and a program (census_je: LD_PRELOAD)
+prog_env() { # BINARY
+    PROG_ENV=()
+    [[ $1 != census_je ]] || PROG_ENV=(env "LD_PRELOAD=$JEMALLOC_LIB")
+}
 
 # ---- helpers ---------------------------------------------------------------
 build_id() { readelf -n "$1" 2>/dev/null | awk '/Build ID:/ {print $3; exit}'; }
@@ -131,18 +214,50 @@ PLATFORM_CC=$("${CC_CMD[@]}" --version | head -n1)
 PLATFORM_GDB=$("${GDB_CMD[@]}" --version | head -n1)
 
 # write the generator record (JSON) for one core
-generator_json() { # OUT KIND CORE_FILE BINARY_NAME
-    local out=$1 kind=$2 core_file=$3 binary=$4 libc_path=${5:-}
-    local stripped=false libc_id=
+generator_json() { # OUT KIND CORE_FILE BINARY_NAME [CHECK_JSON]
+    local out=$1 kind=$2 core_file=$3 binary=$4 checkj=${5:-}
+    local stripped=false
     [[ $binary == *-stripped ]] && stripped=true
-    [[ -n $libc_path && -r $libc_path ]] && libc_id=$(build_id "$libc_path")
     KIND=$kind CORE_FILE=$core_file BINARY=$binary STRIPPED=$stripped \
-    BUILD_ID=$(build_id "$BIN/$binary") LIBC_PATH=$libc_path LIBC_ID=$libc_id \
+    BUILD_ID=$(build_id "$BIN/$binary") CHECK_JSON=$checkj SYSROOT=$SYSROOT \
     ASLR=$ASLR COMPRESSED=$COMPRESS P_OS=$PLATFORM_OS P_KERNEL=$PLATFORM_KERNEL \
     P_CC=$PLATFORM_CC P_GDB=$PLATFORM_GDB PREFIX_CMD=${PREFIX_CMD:-} \
+    JEMALLOC_LIB=$JEMALLOC_LIB GENERATOR_EXTRA=$GENERATOR_EXTRA \
     "$PYTHON" - "$out" <<'EOF'
-import json, os, sys
+import json, os, subprocess, sys
 e = os.environ
+sysroot = e["SYSROOT"]
+
+def norm(path):
+    """Path as the process saw it (gcore of a chrooted process names files
+    with the host's view, kernel cores with the process's own view)."""
+    if sysroot and path.startswith(sysroot + "/"):
+        return path[len(sysroot):]
+    return path
+
+def build_id(path):
+    path = sysroot + path if sysroot else path
+    try:
+        out = subprocess.run(["readelf", "-n", path], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True).stdout
+    except OSError:
+        return None
+    for line in out.splitlines():
+        if "Build ID:" in line:
+            return line.split()[-1]
+    return None
+
+files = []
+if e["CHECK_JSON"] and os.path.exists(e["CHECK_JSON"]):
+    with open(e["CHECK_JSON"]) as f:
+        files = json.load(f)["info"].get("files", [])
+libs = []
+for p in files:
+    q = norm(p)
+    base = os.path.basename(q)
+    if ".so" in base and q not in [l["path"] for l in libs]:
+        libs.append({"path": q, "build_id": build_id(q)})
+libc = next((l for l in libs if os.path.basename(l["path"]).startswith(("libc.so", "libc-"))), None)
 gen = {
     "script": "corpus/make-cores.sh",
     "core_kind": e["KIND"],
@@ -150,13 +265,21 @@ gen = {
     "binary": "bin/" + e["BINARY"],
     "binary_stripped": e["STRIPPED"] == "true",
     "binary_build_id": e["BUILD_ID"] or None,
-    "libc_path": e["LIBC_PATH"] or None,
-    "libc_build_id": e["LIBC_ID"] or None,
+    "libc_path": libc and libc["path"],
+    "libc_build_id": libc and libc["build_id"],
+    "libraries": libs,
+    "sysroot": sysroot or None,
     "aslr": e["ASLR"] == "true",
     "compressed": e["COMPRESSED"] == "1",
     "prefix_cmd": e["PREFIX_CMD"] or None,
     "platform": {"os": e["P_OS"], "kernel": e["P_KERNEL"], "cc": e["P_CC"], "gdb": e["P_GDB"]},
 }
+if e["BINARY"] == "census_je":
+    je = e["JEMALLOC_LIB"]
+    gen["ld_preload"] = je
+    gen["jemalloc_build_id"] = build_id(je) if je else None
+if e["GENERATOR_EXTRA"]:
+    gen.update(json.loads(e["GENERATOR_EXTRA"]))
 with open(sys.argv[1], "w") as f:
     json.dump(gen, f)
 EOF
@@ -174,7 +297,8 @@ finish_case() { # NAME KIND BINARY [DUMPS_JSON]
     if [[ $VERIFY == 1 ]]; then
         if CORPUS_TRUTH=$truth CORPUS_OUT=$gdbj CORPUS_CORE_KIND=$kind \
            CORPUS_BT_OUT=$base.gdb.txt \
-           timeout 300 "${GDB_CMD[@]}" -batch -nx -x "$TOOLS/gdb_check.py" "$BIN/$binary" "$core" \
+           timeout 300 "${GDB_CMD[@]}" "${GDB_INIT[@]}" -batch -nx -x "$TOOLS/gdb_check.py" \
+               "$BIN/$binary" "$core" \
                >"$WORK/$name.$kind.gdb.log" 2>&1 && [[ -s $gdbj ]]; then
             grep '^gdb_check\|FAIL' "$WORK/$name.$kind.gdb.log" >&2 || true
             args+=(--gdb "$gdbj")
@@ -184,18 +308,17 @@ finish_case() { # NAME KIND BINARY [DUMPS_JSON]
             cat "$WORK/$name.$kind.gdb.log" >&2
             VERIFY_FAILED+=("$name.$kind (gdb did not run)")
         fi
+        local gres=()
+        [[ -s $gdbj ]] && gres=(--gdb-result "$gdbj")
         if "$PYTHON" "$TOOLS/check_core.py" --binary "$BIN/$binary" --kind "$kind" \
-               --json "$checkj" "$truth" "$core" >&2; then
+               --json "$checkj" "${gres[@]}" "$truth" "$core" >&2; then
             :
         else
             VERIFY_FAILED+=("$name.$kind (check_core)")
         fi
         [[ -s $checkj ]] && args+=(--check "$checkj")
     fi
-    local libc_path=
-    [[ -s $checkj ]] && libc_path=$("$PYTHON" -c \
-        'import json,sys; print(json.load(open(sys.argv[1]))["info"].get("libc_path") or "")' "$checkj")
-    generator_json "$WORK/$name.$kind.gen.json" "$kind" "$final" "$binary" "$libc_path"
+    generator_json "$WORK/$name.$kind.gen.json" "$kind" "$final" "$binary" "$checkj"
     [[ -n $dumps ]] && args+=(--dumps "$dumps")
     "$PYTHON" "$TOOLS/annotate_truth.py" "$truth" --generator "$WORK/$name.$kind.gen.json" "${args[@]}"
 }
@@ -222,12 +345,14 @@ gcore_case() { # NAME BINARY ARGS...   (program must accept TRUTH first)
     local truth=$OUTDIR/$name.gcore.truth.json core=$OUTDIR/$name.gcore.core
     local out=$WORK/$name.gcore.out
     log "gcore $name"
-    "${RUN[@]}" "$BIN/$binary" "$truth" "$@" >"$out" 2>"$out.err" &
+    prog_env "$binary"
+    "${RUN[@]}" "${PROG_ENV[@]}" "$BIN/$binary" "$truth" "$@" >"$out" 2>"$out.err" &
     local pid=$!
     CHILDREN+=("$pid")
     wait_ready "$out" "$pid"
 
     local gdb_ex=() dumps=
+    [[ $name != census_je ]] || cp "/proc/$pid/maps" "$OUTDIR/census_je.maps"
     if [[ $name == census ]]; then
         cp "/proc/$pid/maps" "$OUTDIR/census.maps"
         dumps=$WORK/census.dumps.json
@@ -262,7 +387,7 @@ EOF
             gdb_ex+=(-ex "dump memory $OUTDIR/$f $s $e")
         done <"$WORK/dump.cmds"
     fi
-    timeout 300 "${GDB_CMD[@]}" -batch -nx -p "$pid" "${gdb_ex[@]}" -ex "gcore $core" \
+    timeout 300 "${GDB_CMD[@]}" "${GDB_INIT[@]}" -batch -nx -p "$pid" "${gdb_ex[@]}" -ex "gcore $core" \
         >"$WORK/$name.gcore.gdb.log" 2>&1 || { cat "$WORK/$name.gcore.gdb.log" >&2; die "gdb gcore failed"; }
     [[ -s $core ]] || { cat "$WORK/$name.gcore.gdb.log" >&2; die "gcore produced no $core"; }
     stop_child "$pid"
@@ -294,9 +419,10 @@ kcore_case() { # NAME BINARY EXPECTED_SIGNAL ARGS...
     mkdir -p "$dir"
     log "kcore $name"
     local rc=0
+    prog_env "$binary"
     # the outer 2>/dev/null only hides bash's "Aborted (core dumped)" notice
     { (cd "$dir" && ulimit -c unlimited &&
-        exec timeout -s KILL 60 "${RUN[@]}" "$BIN/$binary" "$truth" "$@") \
+        exec timeout -s KILL 60 "${RUN[@]}" "${PROG_ENV[@]}" "$BIN/$binary" "$truth" "$@") \
         >"$dir/stdout" 2>"$dir/stderr"; } 2>/dev/null || rc=$?
     if [[ $rc != $((128 + sig)) ]]; then
         cat "$dir/stderr" >&2
@@ -311,18 +437,20 @@ kcore_case() { # NAME BINARY EXPECTED_SIGNAL ARGS...
 
 # ---- run -----------------------------------------------------------------
 if [[ $DO_GCORE == 1 ]]; then
-    gcore_case census census wait
-    gcore_case crash_segv crash_segv wait
+    ! want census.gcore || gcore_case census census wait
+    ! want crash_segv.gcore || gcore_case crash_segv crash_segv wait
+    ! want census_je.gcore || gcore_case census_je census_je wait
 fi
 if [[ $DO_KCORE == 1 ]]; then
     kcore_check
     if [[ $KCORE_OK == 1 ]]; then
-        kcore_case census census 11 segv
-        kcore_case crash_segv crash_segv 11
-        kcore_case crash_segv-stripped crash_segv-stripped 11
-        kcore_case crash_abort crash_abort 6
-        kcore_case corrupt_top corrupt_top 6
-        kcore_case double_free double_free 6
+        ! want census.kcore || kcore_case census census 11 segv
+        ! want crash_segv.kcore || kcore_case crash_segv crash_segv 11
+        ! want crash_segv-stripped.kcore || kcore_case crash_segv-stripped crash_segv-stripped 11
+        ! want crash_abort.kcore || kcore_case crash_abort crash_abort 6
+        ! want corrupt_top.kcore || kcore_case corrupt_top corrupt_top 6
+        ! want double_free.kcore || kcore_case double_free double_free 6
+        ! want census_je.kcore || kcore_case census_je census_je 11 segv
     fi
 fi
 

@@ -6,9 +6,13 @@
 
 The programs write the part of the truth they know themselves.  This adds:
   generator     : GEN.json as is (core kind/file, binary, platform ...)
-  main_arena    : from gdb (`&main_arena`, needs libc debug symbols) or null
+  main_arena    : from gdb (`&main_arena`, needs libc debug symbols), else
+                  from check_core.py's symbol-free search, else null;
+                  main_arena_source says which ("gdb"/"check_core"/null)
   threads[0].arena for census (the main thread uses main_arena)
-  allocations[].observed_bin : census only, where gdb found the chunk
+  allocations[].observed_bin, observed_bin_index : census only, where the
+                  chunk was found (gdb's walk, else check_core.py's; the
+                  index from check_core.py); observed_bin_source
   dumps         : DUMPS.json (list) for the census gcore run
   verification  : {"gdb": {...} | null, "check_core": {...} | null}
 and rewrites the file in a stable layout: one allocation per line.
@@ -62,32 +66,55 @@ def main():
     dumps = load(args.dumps)
 
     truth["generator"] = gen
-    if gdbres is not None:
-        truth["main_arena"] = gdbres.get("main_arena")
-    elif "main_arena" not in truth:
+    cinfo = (check or {}).get("info") or {}
+    cbins = cinfo.get("bins") or {}
+    if gdbres is not None and gdbres.get("main_arena"):
+        truth["main_arena"] = gdbres["main_arena"]
+        truth["main_arena_source"] = "gdb"
+    elif cinfo.get("main_arena"):
+        truth["main_arena"] = cinfo["main_arena"]
+        truth["main_arena_source"] = "check_core"
+    else:
         truth["main_arena"] = None
+        truth["main_arena_source"] = None
     if truth.get("program") == "census":
         if truth["threads"] and truth["threads"][0].get("arena") is None:
             truth["threads"][0]["arena"] = truth.get("main_arena")
         observed = ((gdbres or {}).get("bins") or {}).get("observed")
+        source = "gdb"
+        if observed is None:
+            observed = cbins.get("observed")
+            source = "check_core" if observed is not None else None
+        index = cbins.get("observed_index") or {}
+        truth["observed_bin_source"] = source
         for al in truth["allocations"]:
-            if observed is not None:
-                al["observed_bin"] = observed.get(str(al["id"]))
-            else:
-                al["observed_bin"] = None
+            al["observed_bin"] = observed.get(str(al["id"])) if observed is not None else None
+            al["observed_bin_index"] = index.get(str(al["id"]))
     if dumps is not None:
         truth["dumps"] = dumps
+    cc = None
+    if check is not None:
+        cc = {"ok": check.get("ok"), "failures": check.get("failures", [])}
+        if truth.get("program") == "census":
+            cc["bins_checked"] = bool(cbins.get("observed"))
+            cc["bins_agree_with_gdb"] = cbins.get("gdb_agrees")
+            cc["tcache_tls_offset"] = cbins.get("tcache_tls_offset")
+            cc["model_differences"] = cbins.get("model_differences")
+        if truth.get("program") == "census_je":
+            stacks = cinfo.get("je_tcache_stacks") or []
+            cc["tcache_stacks_checked"] = len(stacks)
+            cc["tcache_stacks_found"] = sum(1 for x in stacks if len(x["stack_head"]) == 1)
     truth["verification"] = {
         "gdb": None if gdbres is None else {
             "ok": gdbres.get("ok"),
             "bins_checked": gdbres.get("bins_checked"),
             "failures": gdbres.get("failures", []),
         },
-        "check_core": None if check is None else {
-            "ok": check.get("ok"),
-            "failures": check.get("failures", []),
-        },
+        "check_core": cc,
     }
+    if gdbres is not None and gdbres.get("bins_checked"):
+        truth["verification"]["gdb"]["model_differences"] = \
+            (gdbres.get("bins") or {}).get("model_differences", [])
     text = dump_stable(truth)
     json.loads(text)  # must still be valid JSON
     with open(args.truth, "w") as f:

@@ -23,6 +23,16 @@ Checks:
         "definite" from nowhere
       - dumps listed in the truth (census.heap.bin ...) equal the core's
         bytes at the same addresses (when the dump file is found)
+      - bins, without symbols (glibc_walk.py): main_arena from libc's data,
+        every arena of its ring, every thread's tcache (TLS offset found by
+        scan); each freed chunk must be in exactly one bin (unmapped ones in
+        none), live chunks in none, tcache chunks in their own thread's
+        tcache.  Where the chunk is ("observed") is compared with gdb's walk
+        when --gdb-result gives one (must agree) and with the truth's
+        glibc-2.36 model (differences are failures only on glibc 2.36)
+  * census_je (jemalloc): addresses in the core, live tags, static roots,
+    tcache stacks found as pointer arrays, the program's stats cross-check
+    (see check_census_je below)
 Exit status 0 when everything matches, 1 otherwise.
 """
 import bisect
@@ -31,6 +41,9 @@ import os
 import struct
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import glibc_walk  # noqa: E402
 
 PT_LOAD, PT_NOTE = 1, 4
 NT_PRSTATUS, NT_FILE, NT_SIGINFO = 1, 0x46494C45, 0x53494749
@@ -122,7 +135,8 @@ class Core:
 
 
 class Checker:
-    def __init__(self, truth, core, binary, truth_dir):
+    def __init__(self, truth, core, binary, truth_dir, gdb_result=None):
+        self.gdb_result = gdb_result
         self.t = truth
         self.c = core
         self.binary = binary
@@ -300,10 +314,192 @@ class Checker:
                 self.fail("dump %s differs from the core at %s" % (name, d["start"]))
             self.info.setdefault("dumps_checked", []).append(name)
 
+    def check_bins(self):
+        t = self.t
+        known = [int(th["arena"], 16) for th in t["threads"]
+                 if th.get("arena_kind") == "non_main" and th.get("arena")]
+        w = glibc_walk.Walker(self.c, t.get("glibc", "2.36"))
+        res = w.run(known)
+        for f in w.failures:
+            self.fail("bins: " + f)
+        tid_to_index = {th["tid"]: th["index"] for th in t["threads"]}
+        observed, observed_index, model_diff = {}, {}, []
+        strict_model = t.get("bin_model") == "glibc-%s" % t.get("glibc")
+        for al in t["allocations"]:
+            got = w.where.get(int(al["chunk"], 16))
+            obs = got[0] if got else None
+            observed[str(al["id"])] = obs
+            observed_index[str(al["id"])] = got[1] if got else None
+            if al["state"] == "live" and got:
+                self.fail("bins: live id %d (%s) is in %s" % (al["id"], al["class"], got[:2]))
+                continue
+            if al["state"] == "free" and al["bin"] != "unmapped" and not got:
+                self.fail("bins: freed id %d (%s) is in no bin" % (al["id"], al["class"]))
+                continue
+            if al["bin"] == "unmapped" and got:
+                self.fail("bins: unmapped id %d (%s) is in %s" % (al["id"], al["class"], got[:2]))
+                continue
+            if got and got[0] == "tcache" and tid_to_index.get(got[2]) != al["thread"]:
+                self.fail("bins: id %d in tcache of LWP %d, owner is thread %d"
+                          % (al["id"], got[2], al["thread"]))
+            exp = None if al["bin"] == "unmapped" else al["bin"]
+            if obs != exp or (got and al["bin_index"] is not None and got[1] != al["bin_index"]):
+                d = {"id": al["id"], "class": al["class"], "model": al["bin"],
+                     "model_index": al["bin_index"], "observed": obs,
+                     "observed_index": got[1] if got else None}
+                model_diff.append(d)
+                if strict_model:
+                    self.fail("bins: id %d (%s): glibc-2.36 model says %s/%s, found %s/%s"
+                              % (d["id"], d["class"], d["model"], d["model_index"],
+                                 d["observed"], d["observed_index"]))
+        tracked = {int(al["chunk"], 16) for al in t["allocations"]}
+        res["untracked_free_chunks"] = [{"chunk": glibc_walk.hexs(c), "bin": v[0], "index": v[1]}
+                                        for c, v in sorted(w.where.items()) if c not in tracked]
+        res["observed"] = observed
+        res["observed_index"] = observed_index
+        res["model_differences"] = model_diff
+        g = self.gdb_result
+        if g:
+            if g.get("main_arena") and g["main_arena"] != res["main_arena"]:
+                self.fail("bins: main_arena %s, gdb says %s" % (res["main_arena"], g["main_arena"]))
+            gobs = (g.get("bins") or {}).get("observed")
+            if gobs is not None:
+                diff = [k for k in observed if gobs.get(k) != observed[k]]
+                for k in diff[:20]:
+                    self.fail("bins: id %s found in %s, gdb found it in %s" % (k, observed[k], gobs.get(k)))
+                res["gdb_agrees"] = not diff
+                gtc = {x["tid"]: x["tcache"] for x in (g.get("bins") or {}).get("tcaches", [])}
+                for x in res["tcaches"]:
+                    if x["tid"] in gtc and gtc[x["tid"]] != x["tcache"]:
+                        self.fail("bins: LWP %d tcache %s, gdb says %s"
+                                  % (x["tid"], x["tcache"], gtc[x["tid"]]))
+        self.info["bins"] = res
+        self.info["main_arena"] = res["main_arena"]
+
+    # ---- census_je (jemalloc) --------------------------------------------
+    def scan_words(self, targets):
+        """Every 8-byte aligned location in the core holding one of targets."""
+        hits = {a: [] for a in targets}
+        for vaddr, _memsz, off, filesz, _fl in self.c.segs:
+            for p in range(0, filesz - filesz % PAGE, PAGE):
+                page = self.c.data[off + p:off + p + PAGE]
+                if page == ZERO_PAGE:
+                    continue
+                words = memoryview(page).cast("Q")
+                if targets.isdisjoint(words):
+                    continue
+                for k, w in enumerate(words):
+                    if w in targets:
+                        hits[w].append(vaddr + p + 8 * k)
+        return hits
+
+    def check_census_je(self):
+        """jemalloc census:
+          - every truth address lies in a PT_LOAD segment; live regions are
+            dumped and start with their tag, and their last requested byte
+            is the class fill byte
+          - every live region is referenced from the executable's static
+            data (g_keep[]), as the program intends
+          - the regions the model puts in a tcache bin are found in the core
+            as one contiguous array of pointers, most recently freed first
+            (jemalloc 5.x cache_bin stack: stack_head .. empty position),
+            for every (thread, size class) bin - this confirms count, order
+            and that no GC/flush took any of them
+          - the program's own cross-check with jemalloc's statistics
+            (stats_checks_ok) passed, and class_counts match allocations
+        Freed regions in slabs/extents are not checked against jemalloc's
+        metadata (layout is version specific); how often their address
+        still appears in memory (stale tcache slots) is reported in info."""
+        t = self.t
+        classes = {c["name"]: c for c in t["classes"]}
+        allocs = t["allocations"]
+        addr = {a["id"]: int(a["addr"], 16) for a in allocs}
+        unmapped, undumped = [], []
+        for a in allocs:
+            s = self.c.seg_of(addr[a["id"]])
+            if s is None:
+                unmapped.append(a["id"])
+                if a["state"] == "live":
+                    self.fail("je: live id %d (%s) at %s is not in any core segment"
+                              % (a["id"], a["class"], a["addr"]))
+                continue
+            if a["state"] != "live":
+                continue
+            ci = classes[a["class"]]
+            tag = ("%s%d" % (ci["tag_prefix"], a["thread"] * 1000 + a["index"])).encode()
+            got = self.c.read(addr[a["id"]], len(tag) + 1)
+            if got is None:
+                undumped.append(a["id"])
+                self.fail("je: live id %d (%s) at %s is not dumped" % (a["id"], a["class"], a["addr"]))
+            elif got != tag + b"\0":
+                self.fail("je: id %d (%s): tag %r, expected %r" % (a["id"], a["class"], got, tag))
+            last = self.c.read(addr[a["id"]] + a["request"] - 1, 1)
+            if a["request"] > len(tag) + 1 and last is not None and last[0] != ci["fill_byte"]:
+                self.fail("je: id %d (%s): last byte 0x%02x, fill 0x%02x"
+                          % (a["id"], a["class"], last[0], ci["fill_byte"]))
+        self.info["je_addresses_not_in_core"] = unmapped
+
+        targets = set(addr.values())
+        hits = self.scan_words(targets)
+        exe = self.exe_ranges()
+        in_exe = lambda loc: any(s <= loc < e for s, e in exe)
+        for a in allocs:
+            if a["state"] == "live" and not any(in_exe(h) for h in hits[addr[a["id"]]]):
+                self.fail("je: live id %d (%s) not referenced from static data" % (a["id"], a["class"]))
+
+        bins = {}
+        for a in allocs:
+            if a["where"] == "tcache":
+                bins.setdefault((a["thread"], a["szind"]), []).append(a)
+        stacks = []
+        for (thread, szind), items in sorted(bins.items()):
+            items.sort(key=lambda a: a["tcache_pos"])
+            if [a["tcache_pos"] for a in items] != list(range(len(items))):
+                self.fail("je: thread %d szind %d: tcache_pos not 0..n-1" % (thread, szind))
+                continue
+            want = [addr[a["id"]] for a in items]
+            found = []
+            for loc in hits[want[0]]:
+                if all(self.c.read64(loc + 8 * k) == w for k, w in enumerate(want)):
+                    found.append(loc)
+            rec = {"thread": thread, "szind": szind, "size_class": items[0]["usable"],
+                   "n": len(want), "stack_head": [hex(x) for x in found]}
+            if len(found) != 1:
+                self.fail("je: thread %d size %d: tcache array of %d entries found %d times"
+                          % (thread, items[0]["usable"], len(want), len(found)))
+            elif in_exe(found[0]):
+                self.fail("je: thread %d size %d: tcache array inside the executable"
+                          % (thread, items[0]["usable"]))
+            stacks.append(rec)
+        self.info["je_tcache_stacks"] = stacks
+        stale = {}
+        for a in allocs:
+            if a["state"] == "free" and a["where"] != "tcache" and hits[addr[a["id"]]]:
+                stale[a["where"]] = stale.get(a["where"], 0) + 1
+        self.info["je_freed_not_cached_still_referenced"] = stale
+
+        if t.get("stats_checks_ok") is not True:
+            bad = [c for c in t.get("stats_checks", [])
+                   if c["observed"] < 0 or (c["observed"] != c["tracked"] if c["exclusive"]
+                                            else c["observed"] < c["tracked"])]
+            self.fail("je: program's jemalloc stats cross-check failed: %s" % bad[:5])
+        counts = {}
+        for a in allocs:
+            k = (a["class"], a["thread"])
+            c = counts.setdefault(k, {"live": 0, "tcache": 0, "slab": 0, "extent": 0})
+            c["live" if a["state"] == "live" else a["where"]] += 1
+        for cc in t.get("class_counts", []):
+            got = counts.get((cc["class"], cc["thread"]))
+            want = {k: cc[k] for k in ("live", "tcache", "slab", "extent")}
+            if got != want:
+                self.fail("je: class_counts %s/%d: %s, allocations say %s"
+                          % (cc["class"], cc["thread"], want, got))
+
     def run(self, kind):
         libc = [p for _s, _e, _pg, p in self.c.files
                 if os.path.basename(p).startswith(("libc.so", "libc-"))]
         self.info["libc_path"] = libc[0] if libc else None
+        self.info["files"] = sorted({p for _s, _e, _pg, p in self.c.files})
         self.check_threads()
         self.check_crash(kind)
         self.check_words()
@@ -311,6 +507,9 @@ class Checker:
             self.check_headers()
             self.check_reach()
             self.check_dumps()
+            self.check_bins()
+        elif self.t.get("program") == "census_je":
+            self.check_census_je()
         return {"ok": not self.failures, "failures": self.failures, "info": self.info}
 
 
@@ -321,6 +520,7 @@ def main(argv):
     ap.add_argument("--kind", choices=["gcore", "kcore"], default=None,
                     help="core kind (default: from the file name)")
     ap.add_argument("--json", help="write the report here")
+    ap.add_argument("--gdb-result", help="gdb_check.py's JSON: bins must agree with it")
     ap.add_argument("truth")
     ap.add_argument("core")
     args = ap.parse_args(argv)
@@ -329,7 +529,12 @@ def main(argv):
     kind = args.kind or ("kcore" if ".kcore." in os.path.basename(args.core) else "gcore")
     binary = args.binary or (truth.get("generator") or {}).get("binary") or truth["program"]
     core = Core(load_bytes(args.core))
-    res = Checker(truth, core, binary, os.path.dirname(os.path.abspath(args.truth))).run(kind)
+    gdb_result = None
+    if args.gdb_result and os.path.exists(args.gdb_result):
+        with open(args.gdb_result) as f:
+            gdb_result = json.load(f)
+    res = Checker(truth, core, binary, os.path.dirname(os.path.abspath(args.truth)),
+                  gdb_result).run(kind)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(res, f, indent=1)
