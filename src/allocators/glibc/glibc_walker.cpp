@@ -1,14 +1,119 @@
-// PLACEHOLDER until the glibc walker lands: detects nothing.
+// The glibc malloc walker: finds libc, its version and struct layout, main_arena and mp_,
+// then walks every arena heap, the tcaches and bins, and the mmapped chunks.
+#include <fmt/format.h>
+
 #include "coresift/allocators/walker.hpp"
+#include "glibc.hpp"
 
 namespace coresift {
+namespace glibc {
 namespace {
+
+const Module* find_libc(const Process& p) {
+  for (const Module& m : p.modules) {
+    std::string base = m.path.substr(m.path.rfind('/') == std::string::npos ? 0 : m.path.rfind('/') + 1);
+    if (base.starts_with("libc.so") || (base.starts_with("libc-") && base.find(".so") != std::string::npos)) return &m;
+  }
+  return nullptr;
+}
+
 class GlibcWalker : public AllocatorWalker {
  public:
   const char* name() const override { return "glibc"; }
-  bool detect(Session&) override { return false; }
-  void walk(Session&, ChunkTable&) override {}
+
+  bool detect(Session& s) override {
+    if (!s.inputs().core) {
+      raw_ = !s.inputs().raw_ranges.empty() && raw_dump_looks_like_glibc(s);
+      return raw_;
+    }
+    ctx_ = std::make_unique<Ctx>(s, scratch_);
+    Ctx& c = *ctx_;
+    c.libc = find_libc(s.process());
+    if (c.libc && !c.libc->disk_path.empty() && !c.libc->build_id_mismatch) c.libc_image = ElfImage::open(c.libc->disk_path);
+    detect_version(c);
+    c.layout = layout_for(c.version);
+    if (c.libc) {
+      c.debug = read_debug_facts(*c.libc, s.options().symbols, c.layout);
+      if (c.debug.layout) {
+        std::string diff = layout_diff(c.layout, *c.debug.layout);
+        if (!diff.empty()) {
+          c.notes.push_back("struct layout from DWARF differs from the " + c.layout.source + ": " + diff);
+          c.layout = *c.debug.layout;
+        } else {
+          c.layout.source += " (DWARF agrees)";
+        }
+      } else if (!c.debug.path.empty() && !c.debug.dwarf_note.empty()) {
+        c.notes.push_back("debug file " + c.debug.path + ": " + c.debug.dwarf_note + "; using the layout table");
+      }
+    }
+    bool found = locate(c);
+    if (!found && !c.version.known()) {
+      // Unknown version: try the pre-2.27 malloc_state layout too.
+      c.layout = layout_for({2, 26});
+      found = locate(c);
+      if (!found) c.layout = layout_for(c.version);
+    }
+    return found;
+  }
+
+  void walk(Session& s, ChunkTable& out) override {
+    if (raw_) {
+      walk_raw_dumps(s, out);
+      return;
+    }
+    Ctx& c = *ctx_;
+    c.table = &out;
+    AllocatorInfo info;
+    info.name = "glibc";
+    info.version = c.version.str();
+    info.located_by = c.located_by;
+    c.alloc = out.add_allocator(info);
+    for (const Finding& f : scratch_.findings) out.add_finding(c.alloc, f.kind, f.address, f.detail);
+
+    read_arenas(c);
+    probe_layout(c);
+    for (ArenaState& a : c.arenas) {
+      ArenaInfo ai;
+      ai.address = a.address;
+      ai.kind = a.main ? "main" : "thread";
+      ai.allocator = c.alloc;
+      for (const HeapRegion& h : a.heaps) ai.heaps.push_back({h.info ? h.info : h.first, h.end});
+      ai.system_mem = a.system_mem;
+      ai.top_size = a.top_size;
+      a.index = out.add_arena(ai);
+    }
+    collect_tcaches(c);
+    collect_bins(c);
+    walk_heaps(c);
+    scan_mmapped(c);
+    check_free_refs(c);
+    check_abort_message(c);
+    add_bloat_note(c);
+
+    AllocatorInfo& ai = out.allocators[c.alloc];
+    std::vector<std::string> notes;
+    notes.push_back(fmt::format("main_arena {:#x}{}", c.main_arena, c.mp ? fmt::format(", mp_ {:#x}", c.mp) : ""));
+    if (c.version.known()) notes.push_back("glibc " + c.version.str() + " from the " + c.version_source);
+    notes.push_back("struct layout: " + c.layout.source);
+    if (c.layout.tcache)
+      notes.push_back(fmt::format("tcache: {} thread tcache{} ({})", c.tcaches.size(), c.tcaches.size() == 1 ? "" : "s",
+                                  c.tcache_method.empty() ? "none found" : c.tcache_method));
+    if (c.mpv.valid)
+      notes.push_back(fmt::format("mmapped chunks: {} found, mp_ says {} ({:#x} bytes)", c.mmapped_found, c.mpv.n_mmaps,
+                                  c.mpv.mmapped_mem));
+    for (std::string& n : c.notes) notes.push_back(std::move(n));
+    ai.notes = std::move(notes);
+  }
+
+ private:
+  bool raw_ = false;
+  ChunkTable scratch_;
+  std::unique_ptr<Ctx> ctx_;
 };
+
 }  // namespace
-std::unique_ptr<AllocatorWalker> make_glibc_walker() { return std::make_unique<GlibcWalker>(); }
+}  // namespace glibc
+
+std::unique_ptr<AllocatorWalker> make_glibc_walker() { return std::make_unique<glibc::GlibcWalker>(); }
+
 }  // namespace coresift

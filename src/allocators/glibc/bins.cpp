@@ -1,0 +1,136 @@
+// The free lists of each arena: fastbins (singly linked, safe-linked from 2.32) and the
+// doubly linked unsorted, small and large bins. Every entry becomes a FreeRef; every broken
+// invariant a finding. Walks are capped and cycle-checked (Brent), so a looped list ends.
+#include <fmt/format.h>
+
+#include "glibc.hpp"
+
+namespace coresift::glibc {
+namespace {
+
+// Brent's cycle detection over a list walk: call step(p) for each node; true once p repeats.
+struct CycleCheck {
+  uint64_t saved = 0;
+  uint64_t power = 1, lam = 0;
+  bool step(uint64_t p) {
+    if (p == saved) return true;
+    if (++lam == power) {
+      saved = p;
+      power <<= 1;
+      lam = 0;
+    }
+    return false;
+  }
+};
+
+uint64_t heap_bytes(const ArenaState& a) {
+  uint64_t t = 0;
+  for (const HeapRegion& h : a.heaps) t += h.end - h.first;
+  return t;
+}
+
+void walk_fastbins(Ctx& c, const ArenaState& a) {
+  const Layout& l = c.layout;
+  uint64_t cap = heap_bytes(a) / kMinChunk + 1;
+  for (int i = 0; i < kNumFastbins; ++i) {
+    uint64_t p = a.fastbins[i];
+    uint64_t link_at = a.address + l.ms_fastbins + 8ull * i;
+    CycleCheck cyc;
+    for (uint64_t n = 0; p && n < cap; ++n) {
+      if ((p & kAlignMask) || !a.in_heaps(p)) {
+        c.finding("fastbin-bad-entry", link_at,
+                  fmt::format("expected a 16-aligned chunk in arena {:#x}'s heaps in fastbin {}, found link {:#x}", a.address,
+                              i, p));
+        break;
+      }
+      if (cyc.step(p)) {
+        c.finding("fastbin-double-free", p,
+                  fmt::format("expected fastbin {} of arena {:#x} to end, found a cycle through {:#x} (a chunk freed twice)", i,
+                              a.address, p));
+        break;
+      }
+      uint64_t sz = chunksize(c.mem.u64_or(p + 8, 0));
+      if (fastbin_index(sz) != i)
+        c.finding("fastbin-index-mismatch", p,
+                  fmt::format("expected chunk size {:#x} in fastbin {}, found {:#x}", (i + 2) * 16, i, sz));
+      else if (sz > c.global_max_fast && c.debug.global_max_fast)
+        c.finding("fastbin-index-mismatch", p,
+                  fmt::format("expected fastbin chunks up to global_max_fast {:#x}, found {:#x}", c.global_max_fast, sz));
+      c.frees.push_back({p, a.index, ChunkBin::kFastbin, 0});
+      uint64_t stored = c.mem.u64_or(p + 16, 0);
+      link_at = p + 16;
+      p = l.safe_linking ? reveal(p + 16, stored) : stored;
+    }
+  }
+}
+
+void walk_bin(Ctx& c, const ArenaState& a, int i, uint64_t cap) {
+  const Layout& l = c.layout;
+  uint64_t head = a.bin_at(i, l);
+  uint64_t fd = a.bins[2 * (i - 1)], bk = a.bins[2 * (i - 1) + 1];
+  ChunkBin kind = i == 1 ? ChunkBin::kUnsorted : i < 64 ? ChunkBin::kSmallbin : ChunkBin::kLargebin;
+  const char* kname = bin_name(kind);
+  if (fd == head) {
+    if (bk != head)
+      c.finding("bin-link-corrupt", head,
+                fmt::format("expected empty {} bin {} of arena {:#x} to have bk {:#x}, found {:#x}", kname, i, a.address, head, bk));
+    return;
+  }
+  uint64_t prev = head, p = fd, last_size = UINT64_MAX;
+  CycleCheck cyc;
+  uint64_t n = 0;
+  for (; p != head && n < cap; ++n) {
+    if ((p & kAlignMask) || !a.in_heaps(p)) {
+      c.finding("bin-bad-entry", prev,
+                fmt::format("expected a chunk of arena {:#x} after {:#x} in {} bin {}, found link {:#x}", a.address, prev,
+                            kname, i, p));
+      return;
+    }
+    if (cyc.step(p)) {
+      c.finding("bin-cycle", p,
+                fmt::format("expected {} bin {} of arena {:#x} to lead back to its head, found a cycle through {:#x}", kname,
+                            i, a.address, p));
+      return;
+    }
+    uint64_t w[4];
+    if (!c.mem.read(p + 8, w, 24)) break;
+    uint64_t sz = chunksize(w[0]), pfd = w[1], pbk = w[2];
+    if (pbk != prev)
+      c.finding("bin-link-corrupt", p,
+                fmt::format("expected bk {:#x} (the previous entry of {} bin {}), found {:#x}", prev, kname, i, pbk));
+    bool size_ok = i == 1 ? sz >= kMinChunk && sz <= std::max<uint64_t>(a.system_mem, kMinChunk)
+                          : (i < 64 ? sz < kMinLargeSize && smallbin_index(sz) == i
+                                    : sz >= kMinLargeSize && largebin_index(sz) == i);
+    if (!size_ok)
+      c.finding("bin-size-mismatch", p,
+                fmt::format("expected a chunk size belonging to {} bin {}, found {:#x}", kname, i, sz));
+    if (kind == ChunkBin::kLargebin) {
+      if (sz > last_size)
+        c.finding("largebin-order", p,
+                  fmt::format("expected large bin {} sorted by decreasing size, found {:#x} after {:#x}", i, sz, last_size));
+      last_size = sz;
+    }
+    c.frees.push_back({p, a.index, kind, 0});
+    prev = p;
+    p = pfd;
+  }
+  if (p == head && bk != prev)
+    c.finding("bin-link-corrupt", head,
+              fmt::format("expected the bk of {} bin {} of arena {:#x} to be its last entry {:#x}, found {:#x}", kname, i,
+                          a.address, prev, bk));
+  if (p != head && n >= cap)
+    c.finding("bin-cycle", head, fmt::format("expected {} bin {} of arena {:#x} to end within {} entries", kname, i, a.address, cap));
+}
+
+}  // namespace
+
+void collect_bins(Ctx& c) {
+  for (const ArenaState& a : c.arenas) {
+    if (!a.initialized) continue;
+    walk_fastbins(c, a);
+    uint64_t cap = heap_bytes(a) / kMinChunk + 1;
+    for (int i = 1; i < kNumBins; ++i) walk_bin(c, a, i, cap);
+  }
+}
+
+}  // namespace coresift::glibc

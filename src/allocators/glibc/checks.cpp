@@ -1,0 +1,181 @@
+// Checks that need the whole picture: list entries that are not chunks or sit in two lists,
+// glibc's own abort message (a process killed by malloc_printerr), and the arena-bloat note.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <csignal>
+
+#include "glibc.hpp"
+
+namespace coresift::glibc {
+namespace {
+
+std::string human(uint64_t b) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(b);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    u++;
+  }
+  return u == 0 ? fmt::format("{} B", b) : fmt::format("{:.1f} {}", v, units[u]);
+}
+
+uint64_t runtime(const Ctx& c, uint64_t link) { return link + (c.libc ? c.libc->load_bias : 0); }
+
+std::optional<std::string> read_abort_msg(const Ctx& c, uint64_t buf) {
+  auto size = c.mem.u32(buf);
+  if (!size || *size < 8 || *size > (1u << 20)) return std::nullopt;
+  auto s = c.s.memory().read_cstring(buf + 4, *size - 4);
+  if (!s || s->empty()) return std::nullopt;
+  while (!s->empty() && (s->back() == '\n' || s->back() == ' ')) s->pop_back();
+  return s;
+}
+
+std::optional<std::string> abort_message(const Ctx& c) {
+  // __abort_msg is exported (GLIBC_PRIVATE): a pointer to {u32 size; char msg[]} in an mmap.
+  if (c.libc_image)
+    if (auto sym = c.libc_image->symbol("__abort_msg"))
+      if (auto buf = c.mem.u64(runtime(c, *sym)); buf && *buf)
+        if (auto m = read_abort_msg(c, *buf)) return m;
+  // Without the file: a small anonymous mapping whose first word is its own size.
+  for (const Mapping& m : c.s.process().mappings) {
+    if (!m.path.empty() || m.size() > 16 * kPage || !(m.perms & kPermWrite)) continue;
+    auto size = c.mem.u32(m.start);
+    if (!size || *size != m.size()) continue;
+    if (auto s = read_abort_msg(c, m.start))
+      if (s->find("(): ") != std::string::npos || s->starts_with("double free") || s->starts_with("corrupted"))
+        return s;
+  }
+  return std::nullopt;
+}
+
+// The first word on the crashed thread's stack (from its stack pointer up) that names one of
+// the candidate chunks, by user pointer or chunk address.
+std::optional<uint64_t> pointer_on_stack(const Ctx& c, const std::vector<uint64_t>& chunks) {
+  const Thread* t = c.s.process().crashed_thread();
+  if (!t || chunks.empty()) return std::nullopt;
+  uint64_t sp = t->sp() & ~7ull;
+  for (uint64_t a = sp; a < sp + 64 * 1024; a += 8) {
+    auto v = c.mem.u64(a);
+    if (!v) break;
+    for (uint64_t ch : chunks)
+      if (*v == ch + 16 || *v == ch) return ch;
+  }
+  return std::nullopt;
+}
+
+bool has_finding(const Ctx& c, const std::string& kind) {
+  for (const Finding& f : c.table->findings)
+    if (f.allocator == c.alloc && f.kind == kind) return true;
+  return false;
+}
+
+}  // namespace
+
+void check_free_refs(Ctx& c) {
+  // c.frees is sorted by chunk (walk_heaps sorted it).
+  for (size_t i = 0; i < c.frees.size();) {
+    size_t j = i + 1;
+    while (j < c.frees.size() && c.frees[j].chunk == c.frees[i].chunk) ++j;
+    const FreeRef& f = c.frees[i];
+    if (!f.matched)
+      c.finding("bin-entry-not-a-chunk", f.chunk,
+                fmt::format("expected the {} entry {:#x} to start a chunk of a heap walk, found no chunk starting there",
+                            bin_name(f.bin), f.chunk));
+    if (j - i > 1) {
+      bool all_tcache = true, all_fast = true;
+      std::string where;
+      for (size_t k = i; k < j; ++k) {
+        all_tcache &= c.frees[k].bin == ChunkBin::kTcache;
+        all_fast &= c.frees[k].bin == ChunkBin::kFastbin;
+        where += (k > i ? ", " : "") + std::string(bin_name(c.frees[k].bin));
+      }
+      // Repeats inside one tcache or one fastbin list were reported by the list walks.
+      if (!all_tcache && !all_fast)
+        c.finding(std::any_of(c.frees.begin() + static_cast<ptrdiff_t>(i), c.frees.begin() + static_cast<ptrdiff_t>(j),
+                              [](const FreeRef& r) { return r.bin == ChunkBin::kTcache; })
+                      ? "tcache-double-free"
+                      : "double-free",
+                  f.chunk + 16,
+                  fmt::format("expected a free chunk in one list, found {:#x} in {} lists ({})", f.chunk + 16, j - i, where));
+    }
+    i = j;
+  }
+}
+
+void check_abort_message(Ctx& c) {
+  const auto& sig = c.s.process().signal;
+  if (!sig || sig->number != SIGABRT) return;
+  auto msg = abort_message(c);
+  if (!msg) return;
+  c.notes.push_back("the process aborted with glibc's message \"" + *msg + "\"");
+  auto tcache_chunks = [&] {
+    std::vector<uint64_t> v;
+    for (const FreeRef& f : c.frees)
+      if (f.bin == ChunkBin::kTcache) v.push_back(f.chunk);
+    return v;
+  };
+  if (msg->find("double free detected in tcache") != std::string::npos) {
+    if (has_finding(c, "tcache-double-free")) return;
+    if (auto ch = pointer_on_stack(c, tcache_chunks()))
+      c.finding("tcache-double-free", *ch + 16,
+                fmt::format("expected a pointer freed once, found {:#x} freed again while already in a tcache list "
+                            "(glibc: \"{}\")",
+                            *ch + 16, *msg));
+    else
+      c.finding("tcache-double-free", 0, fmt::format("glibc aborted with \"{}\"; the chunk was not identified", *msg));
+  } else if (msg->find("corrupted top size") != std::string::npos) {
+    if (!has_finding(c, "corrupted-top-size"))
+      c.finding("corrupted-top-size", 0, fmt::format("glibc aborted with \"{}\"", *msg));
+  } else if (msg->find("double free or corruption (fasttop)") != std::string::npos) {
+    if (!has_finding(c, "fastbin-double-free")) c.finding("fastbin-double-free", 0, "glibc aborted with \"" + *msg + "\"");
+  } else {
+    c.finding("malloc-abort", 0, "glibc aborted with \"" + *msg + "\"");
+  }
+}
+
+void add_bloat_note(Ctx& c) {
+  if (c.arenas.empty()) return;
+  uint64_t reserved = 0, system = 0, live = 0, binned = 0, top = 0, trimmable = 0, thread_reserved = 0;
+  size_t thread_arenas = 0;
+  std::vector<uint16_t> mine;
+  for (const ArenaState& a : c.arenas) {
+    mine.push_back(a.index);
+    system += a.system_mem;
+    uint64_t r = 0;
+    for (const HeapRegion& h : a.heaps) r += h.info ? kHeapMax : h.end - h.first;
+    reserved += r;
+    if (!a.main) {
+      thread_arenas++;
+      thread_reserved += r;
+    }
+  }
+  for (const Chunk& ch : c.out().chunks) {
+    if (ch.allocator != c.alloc || ch.arena == kNoArena) continue;
+    uint64_t p = ch.address - 16, sz = ch.chunk_size();
+    if (ch.state != ChunkState::kFree) {
+      live += ch.size;
+      continue;
+    }
+    if (ch.bin == ChunkBin::kTop) {
+      top += sz;
+      if (sz > kMinChunk + kPage) trimmable += (sz - kMinChunk - 1) & ~(kPage - 1);
+      continue;
+    }
+    if (ch.bin == ChunkBin::kTcache) continue;  // malloc_trim leaves tcaches alone
+    binned += sz;
+    uint64_t lo = (p + 0x30 + kPage - 1) & ~(kPage - 1), hi = (p + sz) & ~(kPage - 1);
+    if (hi > lo) trimmable += hi - lo;
+  }
+  std::string s = fmt::format("{} arena{} reserve{} {} of address space ({} obtained from the system): {} in use, {} free "
+                              "in bins, {} in top chunks; malloc_trim(0) could return about {}",
+                              c.arenas.size(), c.arenas.size() == 1 ? "" : "s", c.arenas.size() == 1 ? "s" : "",
+                              human(reserved), human(system), human(live), human(binned), human(top), human(trimmable));
+  if (thread_arenas)
+    s += fmt::format("; the {} thread arena{} alone reserve {} (MALLOC_ARENA_MAX caps how many are created)", thread_arenas,
+                     thread_arenas == 1 ? "" : "s", human(thread_reserved));
+  c.notes.push_back(s);
+}
+
+}  // namespace coresift::glibc

@@ -1,0 +1,111 @@
+// The on-disk libc (or its debug file) through libelf: symbols, the bytes of the loaded
+// image at link addresses, and TLS relocations.
+#include <elf.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <unistd.h>
+
+#include "glibc.hpp"
+
+namespace coresift::glibc {
+
+std::unique_ptr<ElfImage> ElfImage::open(const std::string& path) {
+  if (path.empty()) return nullptr;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return nullptr;
+  elf_version(EV_CURRENT);
+  Elf* e = elf_begin(fd, ELF_C_READ_MMAP, nullptr);
+  if (!e || elf_kind(e) != ELF_K_ELF || gelf_getclass(e) != ELFCLASS64) {
+    if (e) elf_end(e);
+    ::close(fd);
+    return nullptr;
+  }
+  std::unique_ptr<ElfImage> img(new ElfImage);
+  img->path_ = path;
+  img->fd_ = fd;
+  img->elf_ = e;
+  size_t n = 0;
+  if (elf_getphdrnum(e, &n) == 0) {
+    for (size_t i = 0; i < n; ++i) {
+      GElf_Phdr ph;
+      if (gelf_getphdr(e, static_cast<int>(i), &ph) && ph.p_type == PT_LOAD)
+        img->loads_.push_back({ph.p_vaddr, ph.p_filesz, ph.p_offset});
+    }
+  }
+  return img;
+}
+
+ElfImage::~ElfImage() {
+  if (elf_) elf_end(static_cast<Elf*>(elf_));
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::optional<uint64_t> ElfImage::symbol(std::string_view name, bool want_tls) const {
+  Elf* e = static_cast<Elf*>(elf_);
+  std::optional<uint64_t> found;
+  for (Elf_Scn* scn = elf_nextscn(e, nullptr); scn && !found; scn = elf_nextscn(e, scn)) {
+    GElf_Shdr sh;
+    if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_DYNSYM && sh.sh_type != SHT_SYMTAB) || sh.sh_entsize == 0)
+      continue;
+    Elf_Data* data = elf_getdata(scn, nullptr);
+    if (!data) continue;
+    size_t count = sh.sh_size / sh.sh_entsize;
+    for (size_t i = 0; i < count; ++i) {
+      GElf_Sym sym;
+      if (!gelf_getsym(data, static_cast<int>(i), &sym)) break;
+      bool tls = GELF_ST_TYPE(sym.st_info) == STT_TLS;
+      if (tls != want_tls || sym.st_shndx == SHN_UNDEF) continue;
+      if (!tls && sym.st_value == 0) continue;
+      const char* s = elf_strptr(e, sh.sh_link, sym.st_name);
+      if (!s) continue;
+      std::string_view sv(s);
+      if (sv.size() < name.size() || sv.substr(0, name.size()) != name) continue;
+      if (sv.size() > name.size() && sv[name.size()] != '@') continue;
+      found = sym.st_value;
+      break;
+    }
+  }
+  return found;
+}
+
+std::vector<uint8_t> ElfImage::bytes_at(uint64_t vaddr, size_t n) const {
+  std::string_view file = file_bytes();
+  for (const Load& l : loads_) {
+    if (vaddr < l.vaddr || vaddr - l.vaddr >= l.filesz) continue;
+    uint64_t off = l.offset + (vaddr - l.vaddr);
+    uint64_t avail = std::min<uint64_t>(l.filesz - (vaddr - l.vaddr), n);
+    if (off >= file.size()) return {};
+    avail = std::min<uint64_t>(avail, file.size() - off);
+    return std::vector<uint8_t>(file.begin() + static_cast<ptrdiff_t>(off),
+                                file.begin() + static_cast<ptrdiff_t>(off + avail));
+  }
+  return {};
+}
+
+std::vector<std::pair<uint64_t, int64_t>> ElfImage::tpoff_relocs() const {
+  std::vector<std::pair<uint64_t, int64_t>> out;
+  Elf* e = static_cast<Elf*>(elf_);
+  for (Elf_Scn* scn = elf_nextscn(e, nullptr); scn; scn = elf_nextscn(e, scn)) {
+    GElf_Shdr sh;
+    if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || sh.sh_entsize == 0) continue;
+    Elf_Data* data = elf_getdata(scn, nullptr);
+    if (!data) continue;
+    size_t count = sh.sh_size / sh.sh_entsize;
+    for (size_t i = 0; i < count; ++i) {
+      GElf_Rela r;
+      if (!gelf_getrela(data, static_cast<int>(i), &r)) break;
+      if (GELF_R_TYPE(r.r_info) == R_X86_64_TPOFF64 && GELF_R_SYM(r.r_info) == 0) out.push_back({r.r_offset, r.r_addend});
+    }
+  }
+  return out;
+}
+
+std::string_view ElfImage::file_bytes() const {
+  size_t size = 0;
+  char* raw = elf_rawfile(static_cast<Elf*>(elf_), &size);
+  if (!raw) return {};
+  return {raw, size};
+}
+
+}  // namespace coresift::glibc

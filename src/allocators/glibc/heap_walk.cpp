@@ -1,0 +1,293 @@
+// The chunk-by-chunk walk of every heap of every arena. Headers are read straight from the
+// core segment holding the heap; each chunk's state comes from the free lists (sorted
+// FreeRefs, consumed with a moving cursor) and the next chunk's PREV_INUSE bit. A size that
+// cannot be right becomes a finding and the walk resyncs 16 bytes at a time.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "glibc.hpp"
+
+namespace coresift::glibc {
+namespace {
+
+// Reads 8-byte words, from the heap's segment when possible.
+class Words {
+ public:
+  Words(const Mem& mem, uint64_t at) : mem_(mem) {
+    seg_ = mem.space().find(at);
+    if (seg_) {
+      lo_ = seg_->start;
+      hi_ = seg_->start + seg_->present;
+    }
+  }
+  bool get(uint64_t a, uint64_t& v) const {
+    if (a >= lo_ && a + 8 <= hi_ && a + 8 > a) {
+      std::memcpy(&v, seg_->data + (a - lo_), 8);
+      return true;
+    }
+    auto r = mem_.u64(a);
+    if (!r) return false;
+    v = *r;
+    return true;
+  }
+
+ private:
+  const Mem& mem_;
+  const Segment* seg_ = nullptr;
+  uint64_t lo_ = 0, hi_ = 0;
+};
+
+struct Region {
+  const ArenaState* arena;
+  const HeapRegion* heap;
+  uint64_t top;  // top chunk if it is in this heap, else 0
+};
+
+bool header_ok(uint64_t hdr, uint64_t p, uint64_t end, bool non_main) {
+  uint64_t sz = chunksize(hdr);
+  // Binned free chunks lose NON_MAIN_ARENA, so a main-arena heap only rules it out.
+  return sz >= kMinChunk && !(sz & kAlignMask) && sz <= end - p && !(hdr & kIsMmapped) &&
+         (non_main || !(hdr & kNonMainArena));
+}
+
+// First q ≥ from (16-aligned) from which three chunk headers chain consistently (or reach
+// the top chunk / the end of the heap); 0 when there is none.
+uint64_t resync(const Words& w, uint64_t from, const Region& r) {
+  uint64_t end = r.heap->end;
+  bool non_main = !r.arena->main;
+  for (uint64_t q = align16(from); q + 16 <= end; q += 16) {
+    if (r.top && q == r.top) return q;
+    uint64_t p = q;
+    int good = 0;
+    while (good < 3) {
+      if (r.top && p == r.top) { good = 3; break; }
+      if (p == end) { good = good > 0 ? 3 : 0; break; }
+      uint64_t hdr;
+      if (!w.get(p + 8, hdr) || !header_ok(hdr, p, r.top && p < r.top ? r.top : end, non_main)) break;
+      p += chunksize(hdr);
+      good++;
+    }
+    if (good >= 3) return q;
+  }
+  return 0;
+}
+
+uint64_t count_region(const Ctx& c, const Region& r) {
+  Words w(c.mem, r.heap->first);
+  uint64_t n = 0, p = r.heap->first, end = r.heap->end;
+  while (p < end) {
+    if (p == r.top) return n + 1;
+    uint64_t hdr;
+    if (!w.get(p + 8, hdr)) break;
+    uint64_t sz = chunksize(hdr);
+    if (sz < kMinChunk || (sz & kAlignMask) || sz > end - p) {
+      if (sz == 0x10) break;  // fencepost
+      uint64_t q = resync(w, p + 16, r);
+      if (!q) break;
+      p = q;
+      continue;
+    }
+    n++;
+    p += sz;
+  }
+  return n;
+}
+
+class RegionWalker {
+ public:
+  RegionWalker(Ctx& c, const Region& r, std::vector<FreeRef>::iterator frees_end)
+      : c_(c), r_(r), w_(c.mem, r.heap->first), end_(frees_end) {}
+
+  void run() {
+    const HeapRegion& h = *r_.heap;
+    const ArenaState& a = *r_.arena;
+    bool non_main = !a.main;
+    uint64_t end = h.end;
+    uint64_t p = h.first;
+    it_ = std::lower_bound(c_.frees.begin(), end_, p, [](const FreeRef& f, uint64_t x) { return f.chunk < x; });
+    uint64_t prev_size = 0;  // size of the previous chunk, 0 when unknown
+    bool prev_free = false, prev_binned = false;
+    bool reached_top = false;
+    while (p < end) {
+      if (r_.top && p == r_.top) {
+        emit_top(p, prev_binned);
+        reached_top = true;
+        p = end;
+        break;
+      }
+      uint64_t hdr;
+      if (!w_.get(p + 8, hdr)) {
+        c_.notes.push_back(fmt::format("heap of arena {:#x}: walk stopped at {:#x}, the rest is not in the core", a.address, p));
+        break;
+      }
+      uint64_t sz = chunksize(hdr);
+      uint64_t limit = r_.top && p < r_.top ? r_.top : end;
+      if (sz < kMinChunk || (sz & kAlignMask) || sz > limit - p) {
+        if (sz == 0x10 && non_main && !r_.top) {  // fenceposts closing an old heap
+          uint64_t next;
+          if (w_.get(p + 0x18, next) && next == kPrevInuse) {
+            p = end;
+            break;
+          }
+        }
+        c_.finding("bad-chunk-size", p,
+                   fmt::format("expected a chunk size, multiple of 16, between {:#x} and {:#x}, found size field {:#x}",
+                               kMinChunk, limit - p, hdr));
+        uint64_t q = resync(w_, p + 16, r_);
+        if (!q) {
+          c_.notes.push_back(fmt::format("heap of arena {:#x}: no chunk chain found after {:#x}", a.address, p));
+          break;
+        }
+        c_.notes.push_back(fmt::format("heap of arena {:#x}: skipped {:#x} unreadable bytes at {:#x}", a.address, q - p, p));
+        p = q;
+        prev_size = 0;
+        prev_free = prev_binned = false;
+        continue;
+      }
+      if (hdr & kIsMmapped)
+        c_.finding("bad-chunk-flags", p, fmt::format("expected IS_MMAPPED clear inside a heap, found size field {:#x}", hdr));
+      if (!(hdr & kPrevInuse)) {
+        uint64_t ps = 0;
+        w_.get(p, ps);
+        if (p == h.first)
+          c_.finding("bad-prev-inuse", p, "expected PREV_INUSE set on the first chunk of a heap, found it clear");
+        else if (prev_size && ps != prev_size)
+          c_.finding("bad-prev-size", p,
+                     fmt::format("expected prev_size {:#x} (the previous chunk's size), found {:#x}", prev_size, ps));
+        else if (prev_size && !prev_free)
+          c_.finding("bad-prev-inuse", p,
+                     fmt::format("expected PREV_INUSE set: the previous chunk {:#x} is in use", p - prev_size));
+      }
+      uint64_t next = p + sz;
+      uint64_t next_hdr = kPrevInuse;
+      bool next_known = next < end && w_.get(next + 8, next_hdr);
+      bool next_prev_inuse = !next_known || (next_hdr & kPrevInuse);
+
+      ChunkBin bin = ChunkBin::kNone;
+      bool listed = false;
+      while (it_ != end_ && it_->chunk < p) ++it_;
+      while (it_ != end_ && it_->chunk == p) {
+        if (!listed) bin = it_->bin;
+        listed = true;
+        it_->matched = 1;
+        ++it_;
+      }
+      ChunkState state = ChunkState::kLive;
+      bool binned = false;
+      if (listed) {
+        state = ChunkState::kFree;
+        binned = bin == ChunkBin::kUnsorted || bin == ChunkBin::kSmallbin || bin == ChunkBin::kLargebin;
+        if (binned && next_known) {
+          uint64_t next_ps = 0;
+          if (next_prev_inuse)
+            c_.finding("free-chunk-prev-inuse", p,
+                       fmt::format("expected PREV_INUSE clear in the chunk after this {} chunk, found size field {:#x}",
+                                   bin_name(bin), next_hdr));
+          else if (w_.get(next, next_ps) && next_ps != sz)
+            c_.finding("bad-prev-size", next,
+                       fmt::format("expected prev_size {:#x} after a free chunk, found {:#x}", sz, next_ps));
+        }
+        if (!binned && next_known && !next_prev_inuse)
+          c_.finding("free-chunk-prev-inuse", p,
+                     fmt::format("expected PREV_INUSE set after a {} chunk (they count as in use), found it clear",
+                                 bin_name(bin)));
+      } else if (!next_prev_inuse) {
+        state = ChunkState::kFree;
+        bin = ChunkBin::kUnbinned;
+        binned = true;
+        c_.finding("free-chunk-not-in-bin", p,
+                   fmt::format("expected a chunk marked free (next PREV_INUSE clear) in a bin of arena {:#x}, found it in none",
+                               a.address));
+      }
+      // free() rewrites a binned chunk's header without NON_MAIN_ARENA; every other chunk keeps it.
+      if (!binned && ((hdr & kNonMainArena) != 0) != non_main)
+        c_.finding("bad-chunk-flags", p,
+                   fmt::format("expected NON_MAIN_ARENA {} in arena {:#x}, found size field {:#x}", non_main ? "set" : "clear",
+                               a.address, hdr));
+      if (binned && prev_binned)
+        c_.finding("adjacent-free-chunks", p,
+                   fmt::format("expected free neighbours to be coalesced, found free chunks at {:#x} and {:#x}", p - prev_size, p));
+      if (binned && r_.top && next == r_.top)
+        c_.finding("adjacent-free-chunks", p, "expected a free chunk next to top to be merged into top");
+      uint8_t flags = std::binary_search(c_.tcache_structs.begin(), c_.tcache_structs.end(), p) ? kChunkFlagInterior : 0;
+      Chunk ch{};
+      ch.address = p + 16;
+      ch.size = sz - 8;
+      ch.arena = a.index;
+      ch.overhead = 8;
+      ch.state = state;
+      ch.bin = bin;
+      ch.allocator = c_.alloc;
+      ch.flags = flags;
+      c_.out().add(ch);
+      prev_size = sz;
+      prev_free = state == ChunkState::kFree && binned;
+      prev_binned = binned;
+      p = next;
+    }
+    if (r_.top && !reached_top)
+      c_.finding("top-not-reached", r_.top,
+                 fmt::format("expected the walk of arena {:#x}'s heap from {:#x} to end at top {:#x}, it did not", a.address,
+                             h.first, r_.top));
+    c_.walked.push_back({h.first, std::max(p, h.first)});
+  }
+
+ private:
+  void emit_top(uint64_t p, bool prev_binned) {
+    const ArenaState& a = *r_.arena;
+    uint64_t end = r_.heap->end;
+    uint64_t hdr = 0;
+    w_.get(p + 8, hdr);
+    uint64_t sz = chunksize(hdr);
+    bool bad = sz > a.system_mem || sz > end - p || sz < kMinChunk || (sz & kAlignMask);
+    if (bad)
+      c_.finding("corrupted-top-size", p,
+                 fmt::format("expected the top chunk size at most system_mem {:#x} and ending inside the heap ({:#x} bytes "
+                             "left), found size field {:#x}",
+                             a.system_mem, end - p, hdr));
+    if (!(hdr & kPrevInuse) && !bad)
+      c_.finding("bad-prev-inuse", p, "expected PREV_INUSE set on the top chunk, found it clear");
+    if (prev_binned) c_.finding("adjacent-free-chunks", p, "expected the free chunk before top to be merged into it");
+    uint64_t shown = bad ? end - p : sz;
+    if (shown < 8) return;
+    // Consume free refs that point at top (a corrupted list).
+    while (it_ != end_ && it_->chunk < p) ++it_;
+    Chunk ch{};
+    ch.address = p + 16;
+    ch.size = shown - 8;
+    ch.arena = a.index;
+    ch.overhead = 8;
+    ch.state = ChunkState::kFree;
+    ch.bin = ChunkBin::kTop;
+    ch.allocator = c_.alloc;
+    c_.out().add(ch);
+  }
+
+  Ctx& c_;
+  Region r_;
+  Words w_;
+  std::vector<FreeRef>::iterator it_, end_;
+};
+
+}  // namespace
+
+void walk_heaps(Ctx& c) {
+  std::sort(c.frees.begin(), c.frees.end(), [](const FreeRef& a, const FreeRef& b) { return a.chunk < b.chunk; });
+  std::vector<Region> regions;
+  for (const ArenaState& a : c.arenas)
+    for (const HeapRegion& h : a.heaps) {
+      uint64_t top = a.top >= h.first && a.top < h.end ? a.top : 0;
+      regions.push_back({&a, &h, top});
+    }
+  std::sort(regions.begin(), regions.end(), [](const Region& x, const Region& y) { return x.heap->first < y.heap->first; });
+  uint64_t total = c.out().chunks.size();
+  for (const Region& r : regions) total += count_region(c, r);
+  c.out().chunks.reserve(total + 256);
+  for (const Region& r : regions) {
+    RegionWalker w(c, r, c.frees.end());
+    w.run();
+  }
+}
+
+}  // namespace coresift::glibc

@@ -1,0 +1,241 @@
+// Finding main_arena and mp_: symbols first (unless --no-debuginfo), then disassembly of
+// exported libc functions from the on-disk file, then a scan of libc's writable data in the
+// core. Every candidate is validated by invariants before it is trusted.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "glibc.hpp"
+
+namespace coresift::glibc {
+namespace {
+
+bool mapped(const Ctx& c, uint64_t a) { return c.s.memory().is_mapped(a); }
+
+// Writable memory that belongs to libc: its RW mappings and the anonymous mapping right after
+// them (the rest of .bss).
+std::vector<std::pair<uint64_t, uint64_t>> libc_data_ranges(const Ctx& c) {
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  const auto& maps = c.s.process().mappings;
+  std::string path = c.libc ? c.libc->path : c.s.process().executable;
+  for (size_t i = 0; i < maps.size(); ++i) {
+    if (maps[i].path != path || !(maps[i].perms & kPermWrite)) continue;
+    out.push_back({maps[i].start, maps[i].end});
+    if (i + 1 < maps.size() && maps[i + 1].path.empty() && maps[i + 1].start == maps[i].end &&
+        (maps[i + 1].perms & kPermWrite))
+      out.push_back({maps[i + 1].start, maps[i + 1].end});
+  }
+  return out;
+}
+
+uint64_t runtime(const Ctx& c, uint64_t link) { return link + (c.libc ? c.libc->load_bias : 0); }
+
+}  // namespace
+
+bool plausible_malloc_state(const Ctx& c, uint64_t addr, bool require_ring) {
+  const Layout& l = c.layout;
+  std::vector<uint8_t> raw(l.ms_size);
+  if (!c.mem.read(addr, raw.data(), raw.size())) return false;
+  auto word = [&](uint64_t off) {
+    uint64_t v;
+    std::memcpy(&v, raw.data() + off, 8);
+    return v;
+  };
+  uint64_t sys = word(l.ms_system_mem);
+  if (sys > (1ull << 46) || (sys & (kPage - 1))) return false;
+  uint64_t top = word(l.ms_top);
+  uint64_t initial_top = addr + l.ms_bins - 16;
+  if (top != 0 && top != initial_top && ((top & kAlignMask) || !mapped(c, top))) return false;
+  int empty = 0, good = 0;
+  for (int i = 1; i < kNumBins; ++i) {
+    uint64_t slot = l.ms_bins + static_cast<uint64_t>(i - 1) * 16;
+    uint64_t fd = word(slot), bk = word(slot + 8), self = addr + slot - 16;
+    if (fd == self && bk == self) {
+      empty++;
+      good++;
+    } else if (fd == 0 && bk == 0 && top == 0) {
+      good++;  // never initialized (malloc_init_state not run yet)
+    } else if (!(fd & kAlignMask) && !(bk & kAlignMask) && mapped(c, fd) && mapped(c, bk)) {
+      good++;
+    } else {
+      return false;
+    }
+  }
+  if (good != kNumBins - 1) return false;
+  if (top != 0 && empty < 20) return false;
+  if (!require_ring) return true;
+  uint64_t next = word(l.ms_next);
+  for (int steps = 0; steps < 4096; ++steps) {
+    if (next == addr) return true;
+    if (next == 0 || (next & 7) || !mapped(c, next)) return false;
+    auto n = c.mem.u64(next + l.ms_next);
+    if (!n) return false;
+    next = *n;
+  }
+  return false;
+}
+
+bool read_mp(Ctx& c, uint64_t addr, MpValues& v, bool strict) {
+  const Layout& l = c.layout;
+  std::vector<uint8_t> raw(l.mp_size);
+  if (!c.mem.read(addr, raw.data(), raw.size())) return false;
+  auto w64 = [&](uint64_t off) {
+    uint64_t x;
+    std::memcpy(&x, raw.data() + off, 8);
+    return x;
+  };
+  auto w32 = [&](uint64_t off) {
+    int32_t x;
+    std::memcpy(&x, raw.data() + off, 4);
+    return x;
+  };
+  MpValues m;
+  m.mmap_threshold = w64(l.mp_mmap_threshold);
+  m.n_mmaps = w32(l.mp_n_mmaps);
+  m.n_mmaps_max = w32(l.mp_n_mmaps_max);
+  m.max_n_mmaps = w32(l.mp_max_n_mmaps);
+  m.mmapped_mem = w64(l.mp_mmapped_mem);
+  m.max_mmapped_mem = w64(l.mp_max_mmapped_mem);
+  m.sbrk_base = w64(l.mp_sbrk_base);
+  if (l.mp_tcache_bins >= 0) {
+    m.tcache_bins = w64(static_cast<uint64_t>(l.mp_tcache_bins));
+    m.tcache_max_bytes = w64(static_cast<uint64_t>(l.mp_tcache_max_bytes));
+    m.tcache_count = w64(static_cast<uint64_t>(l.mp_tcache_count));
+  }
+  if (m.mmap_threshold > (32ull << 20) || m.n_mmaps < 0 || m.max_n_mmaps < m.n_mmaps || m.n_mmaps_max < 0) return false;
+  if (m.mmapped_mem > m.max_mmapped_mem || (m.mmapped_mem & (kPage - 1)) || m.max_mmapped_mem > (1ull << 47)) return false;
+  if (m.sbrk_base != 0 && !mapped(c, m.sbrk_base)) return false;
+  if (l.mp_tcache_bins >= 0 && (m.tcache_bins > l.tc_bins || m.tcache_count > 0xffff || m.tcache_max_bytes > (1ull << 40)))
+    return false;
+  if (strict) {
+    if (m.mmap_threshold < 0x20000) return false;
+    if (l.mp_tcache_bins >= 0 && (m.tcache_bins != 64 || m.tcache_max_bytes != 1032 || m.tcache_count != 7)) return false;
+    // sbrk_base is the start of the main heap: main_arena.top lies in the same mapping.
+    if (c.main_arena && m.sbrk_base) {
+      auto top = c.mem.u64(c.main_arena + l.ms_top);
+      const Mapping* a = c.s.process().mapping_at(m.sbrk_base);
+      const Mapping* b = top ? c.s.process().mapping_at(*top) : nullptr;
+      if (!a || !b || (a != b && *top != c.main_arena + l.ms_bins - 16)) return false;
+    }
+  }
+  m.valid = true;
+  v = m;
+  return true;
+}
+
+bool locate(Ctx& c) {
+  const Layout& l = c.layout;
+  // 1. Symbols.
+  if (!c.s.options().symbols.no_debuginfo && c.libc) {
+    std::optional<uint64_t> ma, mp;
+    if (auto a = c.s.symbols().find_symbol(c.libc->path, "main_arena")) ma = *a;
+    if (auto a = c.s.symbols().find_symbol(c.libc->path, "mp_")) mp = *a;
+    if (!ma && c.debug.main_arena) ma = runtime(c, *c.debug.main_arena);
+    if (!mp && c.debug.mp) mp = runtime(c, *c.debug.mp);
+    if (ma && plausible_malloc_state(c, *ma, true)) {
+      c.main_arena = *ma;
+      c.located_by = "symbols";
+      if (mp) {
+        MpValues v;
+        if (read_mp(c, *mp, v, false)) {
+          c.mp = *mp;
+          c.mpv = v;
+        }
+      }
+    }
+  }
+  // 2. Disassembly of exported functions of the on-disk libc.
+  if (c.libc_image && (!c.main_arena || !c.mp)) {
+    const ElfImage& img = *c.libc_image;
+    if (!c.main_arena) {
+      std::map<uint64_t, int> votes;
+      for (const char* fn : {"malloc_trim", "mallinfo2", "malloc_stats", "mallinfo"})
+        if (auto f = img.symbol(fn))
+          if (auto t = first_rip_lea(img, *f)) votes[*t]++;
+      std::vector<std::pair<int, uint64_t>> ranked;
+      for (auto [t, n] : votes) ranked.push_back({n, t});
+      std::sort(ranked.rbegin(), ranked.rend());
+      for (auto [n, t] : ranked)
+        if (plausible_malloc_state(c, runtime(c, t), true)) {
+          c.main_arena = runtime(c, t);
+          c.located_by = "disassembly";
+          c.notes.push_back(fmt::format("main_arena at libc+{:#x}: first RIP-relative lea of {} exported malloc "
+                                        "function(s) agree",
+                                        t, n));
+          break;
+        }
+    }
+    if (!c.mp) {
+      // malloc_stats starts by loading mp_.mmapped_mem; malloc compares against mp_.tcache_bins.
+      std::map<uint64_t, int> votes;
+      if (auto f = img.symbol("malloc_stats"))
+        for (const RipAccess& a : rip_accesses(img, *f))
+          if (!a.is_lea && a.size == 8) {
+            votes[a.target - l.mp_mmapped_mem]++;
+            break;
+          }
+      if (l.mp_tcache_bins >= 0)
+        if (auto f = img.symbol("malloc"))
+          for (const RipAccess& a : rip_accesses(img, *f, 128))
+            if (a.is_cmp && a.size == 8) {
+              votes[a.target - static_cast<uint64_t>(l.mp_tcache_bins)]++;
+              break;
+            }
+      std::vector<std::pair<int, uint64_t>> ranked;
+      for (auto [t, n] : votes) ranked.push_back({n, t});
+      std::sort(ranked.rbegin(), ranked.rend());
+      for (auto [n, t] : ranked) {
+        MpValues v;
+        if (read_mp(c, runtime(c, t), v, false)) {
+          c.mp = runtime(c, t);
+          c.mpv = v;
+          c.notes.push_back(fmt::format("mp_ at libc+{:#x} from malloc_stats/malloc disassembly ({} agree)", t, n));
+          break;
+        }
+      }
+    }
+  }
+  // 3. Scan libc's writable data for a malloc_state whose empty bins point at themselves and
+  // whose next ring closes, and for mp_ by its default image.
+  auto ranges = libc_data_ranges(c);
+  if (!c.main_arena) {
+    for (auto [lo, hi] : ranges) {
+      if (c.main_arena) break;
+      uint64_t probe = l.ms_bins + 125 * 16;  // bin 126: almost always empty
+      for (uint64_t x = lo; x + l.ms_size <= hi; x += 8) {
+        auto w = c.mem.u64(x + probe);
+        if (!w || *w != x + probe - 16) continue;
+        if (plausible_malloc_state(c, x, true)) {
+          c.main_arena = x;
+          c.located_by = "scan";
+          break;
+        }
+      }
+    }
+  }
+  if (!c.main_arena) return false;
+  if (!c.mp) {
+    for (auto [lo, hi] : ranges) {
+      if (c.mp) break;
+      for (uint64_t x = lo; x + l.mp_size <= hi; x += 8) {
+        MpValues v;
+        if (read_mp(c, x, v, true)) {
+          c.mp = x;
+          c.mpv = v;
+          c.notes.push_back("mp_ found by scanning libc's data for its default image");
+          break;
+        }
+      }
+    }
+  }
+  if (!c.mp) c.notes.push_back("mp_ not found: main heap start taken from the mapping holding the top chunk");
+  // global_max_fast and tcache_key are only known with symbols; defaults otherwise.
+  if (c.debug.global_max_fast)
+    if (auto v = c.mem.u64(runtime(c, *c.debug.global_max_fast)); v && *v <= 0xb0) c.global_max_fast = *v;
+  if (c.debug.tcache_key)
+    if (auto v = c.mem.u64(runtime(c, *c.debug.tcache_key)); v && *v) c.tcache_key = *v;
+  return true;
+}
+
+}  // namespace coresift::glibc
