@@ -1,0 +1,31 @@
+// Test support for the jemalloc walker: cores of je_truth_prog.c made at test time (gcore or
+// kernel core) and its truth, one JSON object per line.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace coresift::test {
+
+struct JeTruth {
+  std::string version;
+  std::vector<nlohmann::json> threads;      // {"thread", "tid", "arena"}
+  std::vector<nlohmann::json> allocations;  // {"p", "req", "usable", "live", "thread", "arena"}
+  std::vector<nlohmann::json> bin_stats;    // {"arena_stats", "bin", "curregs", "curslabs"}
+  std::vector<nlohmann::json> double_frees; // {"double_free", "kind"}
+};
+
+struct JeCore {
+  std::string dir;
+  std::string core;  // path of the core
+  JeTruth truth;
+};
+
+// Makes (once per test run) a core of je_truth_prog under the installed libjemalloc.
+// mode: "gcore" or "kcore"; nullopt with a reason when this machine cannot make it.
+const JeCore* generated_je_core(const std::string& mode, bool corrupt, std::string* why_not);
+
+uint64_t hex(const nlohmann::json& v);
+
+}  // namespace coresift::test
