@@ -38,14 +38,17 @@ std::optional<std::string> abort_message(const Ctx& c) {
     if (auto sym = c.libc_image->symbol("__abort_msg"))
       if (auto buf = c.mem.u64(runtime(c, *sym)); buf && *buf)
         if (auto m = read_abort_msg(c, *buf)) return m;
-  // Without the file: a small anonymous mapping whose first word is its own size.
+  // Without the file: a page of a small anonymous mapping that starts with its own mmap size
+  // (adjacent anonymous mappings merge, so every page start is a candidate).
   for (const Mapping& m : c.s.process().mappings) {
-    if (!m.path.empty() || m.size() > 16 * kPage || !(m.perms & kPermWrite)) continue;
-    auto size = c.mem.u32(m.start);
-    if (!size || *size != m.size()) continue;
-    if (auto s = read_abort_msg(c, m.start))
-      if (s->find("(): ") != std::string::npos || s->starts_with("double free") || s->starts_with("corrupted"))
-        return s;
+    if (!m.path.empty() || m.size() > 64 * kPage || !(m.perms & kPermWrite)) continue;
+    for (uint64_t p = m.start; p < m.end; p += kPage) {
+      auto size = c.mem.u32(p);
+      if (!size || *size < kPage || (*size & (kPage - 1)) || *size > m.end - p) continue;
+      if (auto s = read_abort_msg(c, p))
+        if (s->find("(): ") != std::string::npos || s->starts_with("double free") || s->starts_with("corrupted"))
+          return s;
+    }
   }
   return std::nullopt;
 }

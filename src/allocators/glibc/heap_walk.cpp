@@ -251,6 +251,7 @@ class RegionWalker {
     if (prev_binned) c_.finding("adjacent-free-chunks", p, "expected the free chunk before top to be merged into it");
     uint64_t shown = bad ? end - p : sz;
     if (shown < 8) return;
+    c_.out().arenas[a.index].top_size = shown;
     // Consume free refs that point at top (a corrupted list).
     while (it_ != end_ && it_->chunk < p) ++it_;
     Chunk ch{};

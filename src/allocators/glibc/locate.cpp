@@ -205,7 +205,8 @@ bool locate(Ctx& c) {
       uint64_t probe = l.ms_bins + 125 * 16;  // bin 126: almost always empty
       for (uint64_t x = lo; x + l.ms_size <= hi; x += 8) {
         auto w = c.mem.u64(x + probe);
-        if (!w || *w != x + probe - 16) continue;
+        // Empty bins point at themselves; before malloc_init_state only `next` is set (to itself).
+        if (!w || (*w != x + probe - 16 && (*w != 0 || c.mem.u64_or(x + l.ms_next, 0) != x))) continue;
         if (plausible_malloc_state(c, x, true)) {
           c.main_arena = x;
           c.located_by = "scan";
