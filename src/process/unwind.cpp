@@ -64,6 +64,7 @@ struct WalkFrame {
 struct Walk {
   const Process* process;
   Dwfl* dwfl;
+  const Mapping* stack;  // the thread's stack mapping, when known
   std::vector<WalkFrame>* frames;
   std::set<std::pair<uint64_t, uint64_t>>* seen;
   bool first_is_return_address = false;  // the walk starts from a recovered return address
@@ -80,20 +81,19 @@ int on_frame(Dwfl_Frame* state, void* arg) {
   auto* w = static_cast<Walk*>(arg);
   Dwarf_Addr pc;
   bool activation = false;
-  if (!dwfl_frame_pc(state, &pc, &activation)) {
-    w->stopped = true;
-    return DWARF_CB_ABORT;
-  }
+  if (!dwfl_frame_pc(state, &pc, &activation)) return DWARF_CB_ABORT;  // a libdwfl failure
   WalkFrame f;
   f.raw.pc = pc;
   f.raw.activation = activation && !(w->first_is_return_address && w->frames->empty());
   f.sp = frame_reg(state, kDwarfRsp);
   f.rbp = frame_reg(state, kDwarfRbp);
   bool inner = w->frames->empty();
-  // An outer frame whose pc is not code, or whose stack is below its callee's (outside a
-  // signal frame), comes from a corrupt stack: show it and stop there.
-  bool bogus = !inner && (!is_code(*w->process, w->dwfl, pc) ||
-                          (f.sp && w->frames->back().sp && *f.sp < *w->frames->back().sp && !activation));
+  // An outer frame whose pc is not code, or (outside signal frames, which may switch to an
+  // alternate stack) whose stack pointer left the thread's stack or went below its callee's,
+  // comes from a corrupt stack or a frame-pointer guess: show it and stop there.
+  bool off_stack = f.sp && w->stack && (*f.sp < w->stack->start || *f.sp > w->stack->end);
+  bool downwards = !inner && f.sp && w->frames->back().sp && *f.sp < *w->frames->back().sp;
+  bool bogus = !inner && (!is_code(*w->process, w->dwfl, pc) || (!activation && (off_stack || downwards)));
   if (!w->seen->insert({pc, f.sp.value_or(0)}).second) {
     w->stopped = true;
     return DWARF_CB_ABORT;
@@ -154,23 +154,24 @@ std::vector<RawFrame> Symbolizer::Impl::unwind(const Thread& t) {
     }
   }
 
+  const Mapping* stack = process.mapping_at(t.sp());
   bool cfi_failed = true;
   size_t before = frames.size();
   if (dwfl && attached) {
     walk_source.regs = regs;
-    Walk w{&process, dwfl, &frames, &seen, from_return_address};
+    Walk w{&process, dwfl, stack, &frames, &seen, from_return_address};
     int rc = dwfl_getthread_frames(dwfl, kWalkTid, on_frame, &w);
-    cfi_failed = rc == -1 && !w.stopped;
+    cfi_failed = rc != 0 && !w.stopped;
   }
   if (frames.size() == before) frames.push_back({{regs[16], !from_return_address}, regs[kDwarfRsp], regs[kDwarfRbp]});
 
   // Frame-pointer fallback ([rbp] = caller's rbp, [rbp+8] = return address) where the CFI
   // walk failed. It must stay in the thread's stack and move strictly upwards.
-  const Mapping* stack = process.mapping_at(t.sp());
   if (cfi_failed && stack && frames.size() < kMaxFrames && frames.back().rbp) {
     uint64_t rbp = *frames.back().rbp;
     uint64_t floor = frames.back().sp.value_or(stack->start);
-    while (frames.size() < kMaxFrames && rbp >= floor && rbp <= stack->end - 16 && rbp >= stack->start) {
+    while (frames.size() < kMaxFrames && rbp >= floor && rbp >= stack->start && rbp < stack->end &&
+           stack->end - rbp >= 16) {
       auto saved_rbp = memory.read_u64(rbp);
       auto ret = memory.read_u64(rbp + 8);
       if (!saved_rbp || !ret || !is_code(process, dwfl, *ret)) break;
