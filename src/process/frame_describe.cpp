@@ -121,9 +121,11 @@ void Symbolizer::Impl::describe(const RawFrame& raw, std::vector<Frame>& out) {
   std::vector<InlinedCall> calls = inlined_calls(mod, lookup, &subprogram);
   // DWARF names the function the way the source does (glibc's symbol tables hold several
   // aliases per address, like __libc_start_main@@GLIBC_2.34 for __libc_start_main_impl).
-  if (!subprogram.name.empty()) {
+  // Not for a part placed before its entry (foo.cold): the symbol says more there.
+  bool entry_below = subprogram.entry && *subprogram.entry <= raw.pc;
+  if (!subprogram.name.empty() && (entry_below || !f.function)) {
     f.function = subprogram.name;
-    if (subprogram.entry && *subprogram.entry <= raw.pc) f.function_offset = raw.pc - *subprogram.entry;
+    f.function_offset = entry_below ? raw.pc - *subprogram.entry : 0;
   }
 
   // Each inlined function is a frame of its own at the same pc; its source position is
