@@ -12,7 +12,7 @@ namespace {
 bool arena_valid(const Context& c, uint64_t a, uint32_t ind, uint64_t* emap_out) {
   const Layout& l = c.layout;
   if (a == 0 || (a & 63) != 0) return false;  // arenas are cache-line aligned
-  auto got_ind = c.mem->read_u32(a + l.arena_ind);
+  auto got_ind = c.arena_ind_of(a);
   if (!got_ind || *got_ind != ind) return false;
   auto base = c.u64(a + l.arena_base);
   if (!base || *base == 0 || (*base & 7) != 0 || !c.mem->is_present(*base, 8)) return false;
@@ -21,7 +21,8 @@ bool arena_valid(const Context& c, uint64_t a, uint32_t ind, uint64_t* emap_out)
     if (!emap || !c.in_rw(*emap)) return false;
     if (emap_out) *emap_out = *emap;
   }
-  if (!c.mem->is_present(a + l.arena_bins, l.bin_size)) return false;
+  auto bin0 = c.bin_of(a, 0);
+  if (!bin0 || !c.mem->is_present(*bin0, l.bin_size)) return false;
   return true;
 }
 
@@ -30,7 +31,7 @@ bool arena_valid(const Context& c, uint64_t a, uint32_t ind, uint64_t* emap_out)
 bool locate_arenas(Context& c) {
   c.arenas.clear();
   const Layout& l = c.layout;
-  if (l.arena_ind == kNoField) return false;
+  if (l.arena_ind == kNoField && l.base_ind == kNoField) return false;
   for (const Range& r : c.rw) {
     for (uint64_t p = r.start; p + 8 <= r.end; p += 8) {
       auto v = c.mem->view(p, 8);
@@ -40,7 +41,7 @@ bool locate_arenas(Context& c) {
       }
       uint64_t a0;
       std::memcpy(&a0, v.data(), 8);
-      if (a0 == 0 || (a0 & 63) != 0 || !c.mem->is_present(a0 + l.arena_ind, 4)) continue;
+      if (a0 == 0 || (a0 & 63) != 0 || !c.mem->is_present(a0 + l.arena_base, 8)) continue;
       uint64_t emap0 = 0;
       if (!arena_valid(c, a0, 0, &emap0)) continue;
       // Candidate: every non-null slot must be arena i, sharing arena 0's emap.

@@ -12,6 +12,7 @@
 #include "coresift/process/process.hpp"
 #include "je_disk_elf.hpp"
 #include "je_layout.hpp"
+#include "je_rtree.hpp"
 #include "je_sizeclass.hpp"
 
 namespace coresift::je {
@@ -80,7 +81,9 @@ struct Context {
 
   std::vector<JeArena> arenas;  // by ascending ind
   uint64_t arenas_array = 0;    // address of je_arenas[]
-  uint64_t rtree = 0;           // emap / extents_rtree address
+  uint64_t rtree = 0;           // emap address (5.3), 0 when found by probing
+  RtreeGeometry geom;
+  uint64_t rtree_root = 0;      // address of the root array
 
   std::optional<int64_t> tpoff;
   std::string tpoff_source;
@@ -95,6 +98,10 @@ struct Context {
     out->add_finding(allocator, std::move(kind), addr, std::move(detail));
   }
   std::optional<uint64_t> u64(uint64_t a) const { return mem->read_u64(a); }
+  // arena ind of the arena_t at `a` (through base_t on 5.2).
+  std::optional<uint32_t> arena_ind_of(uint64_t a) const;
+  // bin_t of size class `szind`, shard 0, of arena `a`.
+  std::optional<uint64_t> bin_of(uint64_t a, uint32_t szind) const;
   uint64_t u64_or0(uint64_t a) const { return mem->read_u64(a).value_or(0); }
   bool in_rw(uint64_t a) const {
     for (const auto& r : rw)

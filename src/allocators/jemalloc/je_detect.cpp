@@ -12,6 +12,25 @@ int Context::arena_slot(uint32_t ind) const {
   return -1;
 }
 
+std::optional<uint32_t> Context::arena_ind_of(uint64_t a) const {
+  if (layout.arena_ind != kNoField) return mem->read_u32(a + layout.arena_ind);
+  if (layout.arena_base == kNoField || layout.base_ind == kNoField) return std::nullopt;
+  auto base = u64(a + layout.arena_base);
+  if (!base || *base == 0) return std::nullopt;
+  return mem->read_u32(*base + layout.base_ind);
+}
+
+std::optional<uint64_t> Context::bin_of(uint64_t a, uint32_t szind) const {
+  if (layout.arena_bins == kNoField) return std::nullopt;
+  uint64_t slot = a + layout.arena_bins;
+  if (layout.arena_bins_indirect) {
+    auto p = u64(slot + 8ull * szind);
+    if (!p || *p == 0 || (*p & 7)) return std::nullopt;
+    return *p;
+  }
+  return slot + uint64_t{szind} * layout.bin_size;
+}
+
 const Module* find_jemalloc_module(const Process& p) {
   for (const Module& m : p.modules) {
     auto slash = m.path.rfind('/');

@@ -1,7 +1,7 @@
-// Walking the extent map (5.3 emap / 5.x extents_rtree): a two-level radix tree on LG_VADDR 48
-// (level 0 = address bits 47..30, level 1 = bits 29..12), one leaf word per page. Slabs register
-// every page, other extents their first and last page, so each extent is taken once, at the
-// leaf of its first page; every other leaf is only checked against its extent.
+// Walking the extent map (5.3 emap / 5.x extents_rtree), one leaf element per page (geometry in
+// je_rtree.hpp). Slabs register every page, other extents their first and last page, so each
+// extent is taken once, at the leaf of its first page; every other leaf is only checked
+// against its extent.
 #include <fmt/format.h>
 
 #include <cstring>
@@ -10,9 +10,6 @@
 
 namespace coresift::je {
 namespace {
-
-constexpr unsigned kLevelBits = 18;
-constexpr uint64_t kLevelEntries = uint64_t{1} << kLevelBits;
 
 ExtentState state_of(const Layout& l, uint64_t v) {
   if (v == l.st_active) return ExtentState::kActive;
@@ -42,63 +39,89 @@ bool read_extent(const Context& c, uint64_t edata, Extent& e) {
 
 }  // namespace
 
-bool walk_extent_map(Context& c) {
-  const Layout& l = c.layout;
-  c.extents.clear();
-  if (c.rtree == 0) return false;
-  auto root = c.mem->view(c.rtree + l.rtree_root, kLevelEntries * 8);
-  if (root.size() != kLevelEntries * 8) return false;
+namespace {
+
+struct Walker {
+  Context& c;
   uint64_t mismatches = 0;
-  for (uint64_t i0 = 0; i0 < kLevelEntries; ++i0) {
-    uint64_t leaf_addr;
-    std::memcpy(&leaf_addr, root.data() + i0 * 8, 8);
-    if (leaf_addr == 0) continue;
-    auto leaf = c.mem->view(leaf_addr, kLevelEntries * 8);
-    if (leaf.size() != kLevelEntries * 8) {
+  uint64_t last_edata = 0;
+  Extent cur;
+  bool cur_ok = false;
+
+  void leaf(uint64_t leaf_addr, uint64_t prefix) {
+    const RtreeGeometry& g = c.geom;
+    const Layout& l = c.layout;
+    auto bytes = c.mem->view(leaf_addr, g.entries() * g.leaf_size());
+    if (bytes.size() != g.entries() * g.leaf_size()) {
       c.finding("jemalloc-emap-leaf-unreadable", leaf_addr,
-                fmt::format("extent-map leaf for {:#x}..{:#x} is not in the core", i0 << 30, (i0 + 1) << 30));
-      continue;
+                fmt::format("extent-map leaf for {:#x} is not in the core", prefix << (g.bits + 12)));
+      return;
     }
-    const uint64_t* words = reinterpret_cast<const uint64_t*>(leaf.data());
-    uint64_t last_edata = 0;
-    Extent cur;
-    bool cur_ok = false;
-    for (uint64_t i1 = 0; i1 < kLevelEntries; ++i1) {
-      uint64_t bits;
-      std::memcpy(&bits, &words[i1], 8);
-      if (bits == 0) continue;
-      uint64_t edata = static_cast<uint64_t>(static_cast<int64_t>(bits << 16) >> 16) & l.leaf_ptr_mask;
-      if (edata == 0) continue;
-      uint64_t key = (i0 << 30) | (i1 << 12);
-      if (edata != last_edata) {
-        last_edata = edata;
-        cur_ok = read_extent(c, edata, cur);
+    for (uint64_t i = 0; i < g.entries(); ++i) {
+      const uint8_t* elem = bytes.data() + i * g.leaf_size();
+      uint64_t w0;
+      std::memcpy(&w0, elem, 8);
+      if (w0 == 0) continue;
+      LeafEntry le = decode_leaf(c, elem);
+      if (le.edata == 0) continue;
+      uint64_t key = ((prefix << g.bits) | i) << 12;
+      if (le.edata != last_edata) {
+        last_edata = le.edata;
+        cur_ok = le.edata % l.edata_align == 0 && read_extent(c, le.edata, cur);
         if (!cur_ok) {
-          c.finding("jemalloc-edata-unreadable", edata, fmt::format("extent-map entry for page {:#x} points at unreadable metadata", key));
+          c.finding("jemalloc-edata-unreadable", le.edata,
+                    fmt::format("extent-map entry for page {:#x} points at unreadable or misaligned metadata", key));
           continue;
         }
       }
       if (!cur_ok) continue;
       // The leaf must agree with its extent.
       bool inside = key >= cur.base && key - cur.base < cur.size;
-      uint64_t lszind = l.leaf_szind.get(bits);
-      bool agree = inside && (l.leaf_slab.get(bits) != 0) == cur.slab &&
-                   (!cur.slab || lszind == cur.szind) &&
-                   (!l.leaf_has_state || l.leaf_state.get(bits) == l.f_state.get(cur.bits));
+      // slab/szind in the leaf are only kept up to date while the extent is active: a slab
+      // returned to the dirty cache keeps its old leaf metadata (only the state is rewritten).
+      bool active = cur.state == ExtentState::kActive;
+      bool agree = inside && (!active || (le.slab == cur.slab && (!cur.slab || le.szind == cur.szind))) &&
+                   (!le.state || *le.state == l.f_state.get(cur.bits));
       if (!agree) {
         if (++mismatches <= 20)
           c.finding("jemalloc-emap-mismatch", key,
                     fmt::format("extent-map entry (edata {:#x}, szind {}, slab {}) disagrees with the extent "
                                 "[{:#x}, {:#x}) szind {} slab {}",
-                                edata, lszind, l.leaf_slab.get(bits), cur.base, cur.base + cur.size, cur.szind, cur.slab));
+                                le.edata, le.szind, le.slab, cur.base, cur.base + cur.size, cur.szind, cur.slab));
         continue;
       }
       if (key != cur.base) continue;  // interior or last page of an extent already taken
       c.extents.push_back(cur);
     }
   }
-  if (mismatches > 20)
-    c.finding("jemalloc-emap-mismatch", c.rtree, fmt::format("{} extent-map entries disagree with their extents", mismatches));
+
+  void node(uint64_t addr, unsigned level, uint64_t prefix) {
+    const RtreeGeometry& g = c.geom;
+    auto bytes = c.mem->view(addr, g.entries() * 8);
+    if (bytes.size() != g.entries() * 8) {
+      c.finding("jemalloc-emap-node-unreadable", addr, "an extent-map node is not in the core");
+      return;
+    }
+    for (uint64_t i = 0; i < g.entries(); ++i) {
+      uint64_t child;
+      std::memcpy(&child, bytes.data() + i * 8, 8);
+      if (child == 0) continue;
+      uint64_t p = (prefix << g.bits) | i;
+      if (level + 2 == g.levels) leaf(child, p);
+      else node(child, level + 1, p);
+    }
+  }
+};
+
+}  // namespace
+
+bool walk_extent_map(Context& c) {
+  c.extents.clear();
+  if (c.rtree_root == 0) return false;
+  Walker w{c, 0, 0, Extent{}, false};
+  w.node(c.rtree_root, 0, 0);
+  if (w.mismatches > 20)
+    c.finding("jemalloc-emap-mismatch", c.rtree_root, fmt::format("{} extent-map entries disagree with their extents", w.mismatches));
   return true;
 }
 

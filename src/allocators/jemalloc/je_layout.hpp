@@ -52,9 +52,11 @@ struct Layout {
   uint32_t tcache_elem_tcache = kNoField;  // element → tcache_t* (5.3: tcache_slow->tcache)
   int32_t tcache_elem_is_tcache_delta = 0; // 5.2: the element is the tcache itself, minus the link offset
 
-  // arena_t
+  // arena_t. The index is arena->ind, or (5.2) arena->base->ind when arena_ind is kNoField.
   uint32_t arena_ind = kNoField;
   uint32_t arena_base = kNoField;
+  uint32_t base_ind = kNoField;          // offset of ind in base_t
+  bool arena_bins_indirect = false;      // 5.2: bins[] holds pointers to the bin_t shards
   uint32_t arena_emap = kNoField;        // 5.3 pa_shard.emap
   uint32_t arena_tcache_ql = kNoField;
   uint32_t arena_bins = kNoField;
@@ -63,6 +65,11 @@ struct Layout {
   uint32_t bin_curregs = kNoField;       // bin_t.stats.curregs
   uint32_t bin_curslabs = kNoField;      // bin_t.stats.curslabs
   uint32_t bin_slabcur = kNoField;
+  // A word of an initialized tcache_t that points into itself: u64 at tcache+check_off equals
+  // tcache + check_delta (5.3: tcache->tcache_slow == &tsd->tcache_slow; 5.2: the cache-bin
+  // descriptor's bins_small == tcache->bins_small).
+  uint32_t tcache_check_off = kNoField;
+  int32_t tcache_check_delta = 0;
 
   // edata_t / extent_t
   uint32_t edata_align = 128;
@@ -71,10 +78,14 @@ struct Layout {
 
   // rtree
   ExtentMapKind map_kind = ExtentMapKind::kEmap;
-  uint32_t rtree_root = 0x78;            // offset of root[] in rtree_t
+  uint32_t rtree_root = 0x78;            // offset of root[] in rtree_t (kEmap)
+  // Compact leaves (one word): pointer bits sign-extended from bit 47, masked.
   uint64_t leaf_ptr_mask = ~uint64_t{127};
   BitField leaf_slab, leaf_state, leaf_szind;
   bool leaf_has_state = true;
+  // 16-byte leaves: the pointer, then a metadata word read as one u64.
+  BitField nc_slab, nc_state, nc_szind;
+  bool nc_has_state = true;
   // extent states: values of active/dirty/muzzy/retained in f_state
   uint8_t st_active = 0, st_dirty = 1, st_muzzy = 2, st_retained = 3;
 };

@@ -76,7 +76,9 @@ void cross_check_stats(Context& c, AllocatorInfo& info, size_t first_chunk) {
     ArenaCount& a = per[ar.ind];
     if (l.bin_curregs == kNoField || a.sharded) continue;
     for (uint32_t b = 0; b < c.sc.nbins(); ++b) {
-      uint64_t bin = ar.address + l.arena_bins + uint64_t{b} * l.bin_size;
+      auto binp = c.bin_of(ar.address, b);
+      if (!binp) continue;
+      uint64_t bin = *binp;
       auto regs = c.u64(bin + l.bin_curregs);
       auto slabs = c.u64(bin + l.bin_curslabs);
       if (!regs || !slabs) continue;

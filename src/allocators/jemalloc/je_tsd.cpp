@@ -59,15 +59,13 @@ std::optional<uint64_t> tpoff_slot_from_malloc(const DiskElf& elf) {
   return result;
 }
 
-// True when `tsd` holds an initialized tcache (5.3: tcache->tcache_slow == &tsd->tcache_slow).
+// True when `tsd` holds an initialized tcache (a self-pointer of tcache_t checks out).
 bool tsd_has_tcache(const Context& c, uint64_t tsd) {
   const Layout& l = c.layout;
-  if (l.tsd_tcache == kNoField) return false;
-  if (l.tsd_tcache_slow != kNoField) {
-    auto slow = c.u64(tsd + l.tsd_tcache);
-    return slow && *slow == tsd + l.tsd_tcache_slow;
-  }
-  return c.mem->is_present(tsd + l.tsd_tcache, 8);
+  if (l.tsd_tcache == kNoField || l.tcache_check_off == kNoField) return false;
+  uint64_t tcache = tsd + l.tsd_tcache;
+  auto v = c.u64(tcache + l.tcache_check_off);
+  return v && *v == tcache + static_cast<uint64_t>(static_cast<int64_t>(l.tcache_check_delta));
 }
 
 void add_tcache(Context& c, TcacheInfo t) {
@@ -118,8 +116,9 @@ void tcaches_from_ql(Context& c) {
       t.tcache = tcache;
       t.arena = ar.ind;
       t.found_by = "tcache_ql";
-      if (l.tsd_tcache != kNoField && l.tsd_tcache_slow != kNoField && e == tcache - l.tsd_tcache + l.tsd_tcache_slow)
-        t.tsd = tcache - l.tsd_tcache;
+      // The tsd embeds the tcache; whether this one is a thread's (not a mallctl-created
+      // tcache) is settled when a thread's fs_base matches (tpoff_from_tcaches).
+      if (l.tsd_tcache != kNoField) t.tsd = tcache - l.tsd_tcache;
       add_tcache(c, std::move(t));
       auto next = c.u64(e + l.tcache_link);
       if (!next) {

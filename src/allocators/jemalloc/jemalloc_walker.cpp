@@ -48,6 +48,7 @@ class JemallocWalker : public AllocatorWalker {
       c.layout = l;
       tried.push_back(l.name);
       if (!locate_arenas(c)) continue;
+      if (!locate_rtree(c)) continue;
       found = true;
       break;
     }
@@ -55,16 +56,17 @@ class JemallocWalker : public AllocatorWalker {
     AllocatorInfo& ai = out.allocators[c.allocator];
     if (!found) {
       ai.located_by = "none";
-      ai.notes.push_back(fmt::format("{} is mapped but no arena array matched the layouts of jemalloc {}", module_->path,
+      ai.notes.push_back(fmt::format("{} is mapped but no arena array and extent map matched the layouts of jemalloc {}", module_->path,
                                      fmt::join(tried, ", ")));
       out.add_finding(c.allocator, "jemalloc-not-located", module_->base,
                       "jemalloc's arenas were not found; its regions are not reported");
       return;
     }
     ai.located_by = "scan";
-    ai.notes.push_back(fmt::format("layout {} ({}); arenas at {:#x} ({} arenas)", c.layout.name,
+    ai.notes.push_back(fmt::format("layout {} ({}); arenas at {:#x} ({} arenas); extent map at {:#x} (LG_VADDR {}, {} levels)",
+                                   c.layout.name,
                                    c.layout.verified ? "built-in table, verified version" : "built-in table, unverified hypothesis",
-                                   c.arenas_array, c.arenas.size()));
+                                   c.arenas_array, c.arenas.size(), c.rtree_root, c.geom.lg_vaddr, c.geom.levels));
     if (!c.version.empty() && c.version.rfind(c.layout.name.substr(0, 3), 0) != 0)
       out.add_finding(c.allocator, "jemalloc-layout-version-differs", module_->base,
                       fmt::format("library says {}, but only the {} layout matched", c.version, c.layout.name));
@@ -81,7 +83,7 @@ class JemallocWalker : public AllocatorWalker {
       a.table_index = out.add_arena(std::move(ar));
     }
     if (!walk_extent_map(c)) {
-      out.add_finding(c.allocator, "jemalloc-extent-map-unreadable", c.rtree, "the extent map could not be read; no regions reported");
+      out.add_finding(c.allocator, "jemalloc-extent-map-unreadable", c.rtree_root, "the extent map could not be read; no regions reported");
       return;
     }
     locate_tcaches(c);
