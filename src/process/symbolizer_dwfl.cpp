@@ -124,14 +124,19 @@ void Symbolizer::Impl::open_session() {
 void Symbolizer::Impl::report_modules() {
   dwfl_modules.assign(process.modules.size(), nullptr);
   module_files.assign(process.modules.size(), "");
+  module_is_debug_file.assign(process.modules.size(), false);
   dwfl_report_begin(dwfl);
   for (size_t i = 0; i < process.modules.size(); ++i) {
     const Module& m = process.modules[i];
     std::string file = m.disk_path;
+    bool debug_file = false;
     if (file.empty() && !m.build_id.empty()) {
       file = find_by_build_id(m.build_id, false);
       // A debug file has the symbols and the same layout, though not the code or .eh_frame.
-      if (file.empty() && !opts.no_debuginfo) file = find_by_build_id(m.build_id, true);
+      if (file.empty() && !opts.no_debuginfo) {
+        file = find_by_build_id(m.build_id, true);
+        debug_file = !file.empty();
+      }
     }
     if (file.empty()) continue;
     // add_p_vaddr: the bias is given directly (ignored by libdwfl for ET_EXEC).
@@ -142,6 +147,7 @@ void Symbolizer::Impl::report_modules() {
     }
     dwfl_modules[i] = dm;
     module_files[i] = file;
+    module_is_debug_file[i] = debug_file;
   }
   report_vdso();
   dwfl_report_end(dwfl, nullptr, nullptr);
@@ -165,12 +171,12 @@ void Symbolizer::Impl::report_vdso() {
   }
 }
 
-Dwfl_Module* Symbolizer::Impl::dwfl_module_of(const Module& m) const {
+std::optional<size_t> Symbolizer::Impl::module_index(const Module& m) const {
   const auto& mods = process.modules;
-  if (!mods.empty() && &m >= mods.data() && &m < mods.data() + mods.size()) return dwfl_modules[&m - mods.data()];
+  if (!mods.empty() && &m >= mods.data() && &m < mods.data() + mods.size()) return &m - mods.data();
   for (size_t i = 0; i < mods.size(); ++i)
-    if (mods[i].base == m.base && mods[i].path == m.path) return dwfl_modules[i];
-  return nullptr;
+    if (mods[i].base == m.base && mods[i].path == m.path) return i;
+  return std::nullopt;
 }
 
 }  // namespace coresift

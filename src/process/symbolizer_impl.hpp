@@ -73,6 +73,7 @@ struct Symbolizer::Impl {
   // file that was reported for it.
   std::vector<Dwfl_Module*> dwfl_modules;
   std::vector<std::string> module_files;
+  std::vector<bool> module_is_debug_file;  // no module file: its separate debug file stands in
   std::vector<uint8_t> vdso_image;  // copy of the vDSO from the core, backing an elf_memory Elf
 
   // find_symbol: name → runtime address, built once per module on first use.
@@ -87,7 +88,7 @@ struct Symbolizer::Impl {
   bool attach_state();
   std::string find_by_build_id(const std::string& build_id, bool debug_file) const;
   std::vector<std::string> debug_roots() const;
-  Dwfl_Module* dwfl_module_of(const Module& m) const;
+  std::optional<size_t> module_index(const Module& m) const;  // in process.modules
 
   // unwind.cpp
   std::vector<RawFrame> unwind(const Thread& t);

@@ -78,8 +78,10 @@ std::vector<Frame> Symbolizer::backtrace(const Thread& thread) {
 }
 
 std::string Symbolizer::symbol_source(const Module& module) {
-  Dwfl_Module* mod = impl_->dwfl_module_of(module);
+  auto index = impl_->module_index(module);
+  Dwfl_Module* mod = index && !impl_->dwfl_modules.empty() ? impl_->dwfl_modules[*index] : nullptr;
   if (!mod || dwfl_module_getsymtab(mod) <= 0) return "";
+  if (impl_->module_is_debug_file[*index]) return "debuginfo:" + impl_->module_files[*index];
   const char* main_file = nullptr;
   const char* debug_file = nullptr;
   dwfl_module_info(mod, nullptr, nullptr, nullptr, nullptr, nullptr, &main_file, &debug_file);
