@@ -91,12 +91,21 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
   const AddressSpace& mem = s.memory();
   const Process& p = s.process();
 
+  // glibc's thread control block keeps `dtv` (at fs_base + 8) pointing one entry into the
+  // calloc'd DTV: a known interior pointer that holds the DTV as firmly as a start pointer.
+  auto known_interior = [&](uint64_t at) {
+    for (const Thread& t : p.threads)
+      if (at == t.fs_base() + 8) return true;
+    return false;
+  };
   for (const RootRegion& r : root_regions(p))
     outside_chunks(table, r.lo, r.hi, [&](uint64_t lo, uint64_t hi) {
       g.scanned_root_bytes += hi - lo;
       for_each_word(mem, lo, hi, [&](uint64_t at, uint64_t w) {
         int64_t n = idx.find(w);
-        if (n >= 0) g.roots.push_back({static_cast<uint32_t>(n), r.kind, w != idx.node_address(static_cast<uint32_t>(n)), at, r.tid});
+        if (n < 0) return;
+        bool interior = w != idx.node_address(static_cast<uint32_t>(n)) && !known_interior(at);
+        g.roots.push_back({static_cast<uint32_t>(n), r.kind, interior, at, r.tid});
       });
     });
   for (const Thread& t : p.threads)

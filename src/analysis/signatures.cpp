@@ -13,8 +13,13 @@ bool printable(uint8_t b) { return b >= 0x20 && b < 0x7f; }
 
 // The first run of at least 4 printable bytes within the first 32 bytes of the chunk,
 // starting at a word boundary (a header word or pointer often precedes the text).
-std::string leading_text(std::span<const uint8_t> v) {
+std::string leading_text(const AddressSpace& mem, std::span<const uint8_t> v) {
   for (size_t start = 0; start < std::min<size_t>(v.size(), 32); start += 8) {
+    if (start + 8 <= v.size()) {  // a pointer's bytes can look like text: "@(WUUU"
+      uint64_t w;
+      std::memcpy(&w, v.data() + start, 8);
+      if (mem.is_mapped(w)) continue;
+    }
     size_t end = start;
     while (end < v.size() && end - start < 64 && printable(v[end])) ++end;
     if (end - start >= 4 && (end == v.size() || v[end] == 0 || end - start >= 16))
@@ -50,7 +55,7 @@ std::string chunk_signature(const AddressSpace& mem, const Chunk& c) {
   uint64_t n = std::min<uint64_t>(c.size, 96);
   auto v = mem.view(c.address, n);
   if (v.empty()) return "absent";
-  std::string text = leading_text(v);
+  std::string text = leading_text(mem, v);
   if (!text.empty()) return "text:" + normalise_text(text);
   if (std::all_of(v.begin(), v.end(), [](uint8_t b) { return b == 0; })) return "zeros";
   return fmt::format("size:{}", static_cast<uint64_t>(c.size));
