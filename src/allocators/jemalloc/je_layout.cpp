@@ -25,7 +25,7 @@ Layout layout_5_3() {
   l.arena_emap = 0x13440;
   l.arena_tcache_ql = 0x2898;
   l.arena_bins = 0x13468;
-  l.arena_dirty_decay_ms = kNoField;
+  l.arena_dirty_decay_ms = 0x10f40;  // pa_shard.pac.decay_dirty.time_ms
   l.bin_size = 0xe0;
   l.bin_curregs = 0x70 + 0x18;
   l.bin_curslabs = 0x70 + 0x40;
@@ -84,6 +84,7 @@ Layout layout_5_2() {
   l.arena_tcache_ql = 0x27c8;
   l.arena_bins = 0x7208;
   l.arena_bins_indirect = true;
+  l.arena_dirty_decay_ms = 0x6398;  // decay_dirty.time_ms
   l.bin_size = 0x118;
   l.bin_slabcur = 0x70;
   l.bin_curregs = 0x88 + 0x18;

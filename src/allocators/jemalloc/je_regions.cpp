@@ -122,6 +122,10 @@ size_t emit_chunks(Context& c) {
   size_t first = c.out->chunks.size();
   c.out->chunks.reserve(first + rows);
   for (const Extent& e : c.extents) {
+    if (e.size == 0 || e.size >= (uint64_t{1} << 47) || e.base + e.size < e.base) {
+      c.finding("jemalloc-extent-size", e.base, fmt::format("extent {:#x} (edata {:#x}) claims {} bytes", e.base, e.edata, e.size));
+      continue;
+    }
     uint16_t arena = table_arena(c, e.arena);
     if (arena == kNoArena)
       c.finding("jemalloc-extent-bad-arena", e.base, fmt::format("extent {:#x} names arena {}, which does not exist", e.base, e.arena));

@@ -1,0 +1,146 @@
+// The jemalloc walker against the committed census_je cores and their truth: Debian bookworm
+// (5.3.0, gcore and kernel core), trixie (5.3.0 built with LG_VADDR 57) and bullseye (5.2.1),
+// the foreign ones through a sysroot made from corpus/cores/SUITE/lib.
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "coresift/session.hpp"
+#include "support/cli.hpp"
+
+using namespace coresift;
+namespace fs = std::filesystem;
+
+namespace {
+
+uint64_t hexval(const nlohmann::json& v) { return std::stoull(v.get<std::string>(), nullptr, 16); }
+
+// A sysroot with the suite's libraries (decompressed, aliases as relative symlinks), made once.
+std::string suite_sysroot(const std::string& suite) {
+  static std::map<std::string, std::string> made;
+  if (made.count(suite)) return made[suite];
+  std::string lib = coresift::test::corpus_core(suite + "/lib");
+  std::ifstream mf(lib + "/manifest.json");
+  if (!mf.good()) return made[suite] = "";
+  auto manifest = nlohmann::json::parse(mf);
+  std::string root = (fs::temp_directory_path() / ("coresift-je-sysroot-" + suite + "-" + std::to_string(getpid()))).string();
+  for (const auto& l : manifest["libraries"]) {
+    std::string path = l["path"];
+    fs::path dst = root + path;
+    fs::create_directories(dst.parent_path());
+    std::string cmd = "zstd -qfd '" + lib + "/" + l["file"].get<std::string>() + "' -o '" + dst.string() + "'";
+    if (std::system(cmd.c_str()) != 0) return made[suite] = "";
+    for (const auto& a : l["aliases"]) {
+      fs::path al = root + a.get<std::string>();
+      fs::create_directories(al.parent_path());
+      std::error_code ec;
+      fs::create_symlink(fs::relative(dst, al.parent_path()), al, ec);
+    }
+  }
+  return made[suite] = root;
+}
+
+void check_census_je(const std::string& core_name, const std::string& truth_stem, const std::string& suite) {
+  std::string core = coresift::test::corpus_core(core_name);
+  if (!fs::exists(core)) {
+    WARN("skipped: no " << core);
+    return;
+  }
+  Options o;
+  o.inputs = {core};
+  if (!suite.empty()) {
+    o.symbols.sysroot = suite_sysroot(suite);
+    if (o.symbols.sysroot.empty()) {
+      WARN("skipped: cannot build the " << suite << " sysroot (zstd?)");
+      return;
+    }
+  }
+  auto truth = coresift::test::corpus_truth(truth_stem);
+  auto s = Session::open(o);
+  const ChunkTable& t = s->heap();
+  int je = -1;
+  for (size_t i = 0; i < t.allocators.size(); ++i)
+    if (t.allocators[i].name == "jemalloc") je = static_cast<int>(i);
+  REQUIRE(je >= 0);
+  const AllocatorInfo& a = t.allocators[je];
+  CHECK(a.version == truth["jemalloc"]["version"].get<std::string>());
+  CHECK(a.located_by == "scan+disassembly");
+  for (const Finding& f : t.findings)
+    if (f.allocator == je) FAIL_CHECK(f.kind << ": " << f.detail);
+  bool stats_all_agree = false;
+  for (const auto& n : a.notes)
+    if (n.rfind("bin statistics: ", 0) == 0) {
+      auto of = n.find(" of ");
+      stats_all_agree = n.substr(16, of - 16) == n.substr(of + 4, n.find(' ', of + 4) - of - 4);
+    }
+  CHECK(stats_all_agree);
+
+  std::map<int, int> ind_of;  // table arena index → jemalloc arena index
+  std::map<int, std::string> kind_of;
+  for (size_t i = 0; i < t.arenas.size(); ++i)
+    if (t.arenas[i].allocator == je) ind_of[static_cast<int>(i)] = t.arenas[i].index, kind_of[t.arenas[i].index] = t.arenas[i].kind;
+  for (const auto& th : truth["threads"]) CHECK(kind_of[th["arena"].get<int>()] == "arena");
+  if (truth["jemalloc"].contains("huge_arena")) CHECK(kind_of[truth["jemalloc"]["huge_arena"].get<int>()] == "huge");
+
+  std::set<uint64_t> live_addrs;
+  for (const auto& r : truth["allocations"])
+    if (r["state"] == "live") live_addrs.insert(hexval(r["addr"]));
+  std::map<std::string, int> ok, reused;
+  for (const auto& r : truth["allocations"]) {
+    uint64_t p = hexval(r["addr"]);
+    std::string where = r["where"].is_string() ? r["where"].get<std::string>() : "live";
+    INFO(r.dump());
+    auto idx = t.find(p);
+    if (r["state"] == "live") {
+      REQUIRE(idx);
+      const Chunk& c = t.chunks[*idx];
+      CHECK(c.address == p);
+      CHECK(c.state == ChunkState::kLive);
+      CHECK(c.size == r["usable"].get<uint64_t>());
+      CHECK(ind_of[c.arena] == r["arena"].get<int>());
+    } else if (where == "tcache" || where == "slab") {
+      REQUIRE(idx);
+      const Chunk& c = t.chunks[*idx];
+      CHECK(c.address == p);
+      CHECK(c.state == ChunkState::kFree);
+      if (where == "slab") CHECK(c.bin == ChunkBin::kSlab);
+      else CHECK((c.bin == ChunkBin::kTcache || c.bin == ChunkBin::kLarge));
+    } else {
+      // Back in its arena: inside a free extent, or purged out of the map, unless a later
+      // allocation took the pages again.
+      if (idx && t.chunks[*idx].state != ChunkState::kFree) {
+        if (!live_addrs.count(t.chunks[*idx].address)) reused[where]++;
+        continue;
+      }
+    }
+    ok[where]++;
+  }
+  CHECK(ok["live"] > 200);
+  CHECK(ok["tcache"] > 100);
+  CHECK(ok["slab"] > 100);
+  CHECK(ok["extent"] > 10);
+  CHECK(reused["extent"] <= 2);  // e.g. a thread's 28 KiB tcache stack carved from a freed extent
+}
+
+}  // namespace
+
+TEST_CASE("jemalloc corpus: bookworm 5.3.0 gcore matches its truth", "[jemalloc][e2e]") {
+  check_census_je("census_je.gcore.core.zst", "census_je.gcore", "");
+}
+
+TEST_CASE("jemalloc corpus: bookworm 5.3.0 kernel core matches its truth", "[jemalloc][e2e]") {
+  check_census_je("census_je.kcore.core.zst", "census_je.kcore", "");
+}
+
+TEST_CASE("jemalloc corpus: trixie 5.3.0 (LG_VADDR 57) kernel core matches its truth", "[jemalloc][e2e]") {
+  check_census_je("trixie/census_je.kcore.core.zst", "trixie/census_je.kcore", "trixie");
+}
+
+TEST_CASE("jemalloc corpus: bullseye 5.2.1 kernel core matches its truth", "[jemalloc][e2e]") {
+  check_census_je("bullseye/census_je.kcore.core.zst", "bullseye/census_je.kcore", "bullseye");
+}
