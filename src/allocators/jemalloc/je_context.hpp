@@ -114,6 +114,10 @@ struct Context {
 const Module* find_jemalloc_module(const Process& p);
 // The library's writable ranges (file-backed RW mappings plus the anonymous .bss after them).
 std::vector<Range> writable_ranges(const Process& p, const Module& m);
+// A module other than libjemalloc*.so holding jemalloc's runtime size-class table (jemalloc
+// linked statically), or null.
+const Module* find_static_jemalloc(const Process& p, const AddressSpace& mem);
+std::optional<uint64_t> find_size_class_table(const AddressSpace& mem, const std::vector<Range>& rw, SizeClasses* out);
 // Reads the size-class table from the process (or computes the default).
 void load_size_classes(Context& c);
 

@@ -59,11 +59,11 @@ std::vector<Range> writable_ranges(const Process& p, const Module& m) {
   return out;
 }
 
-void load_size_classes(Context& c) {
+std::optional<uint64_t> find_size_class_table(const AddressSpace& mem, const std::vector<Range>& rw, SizeClasses* out) {
   // The runtime table is an array of increasing size_t in .bss starting 8, 16, 32, 48, …
-  for (const Range& r : c.rw) {
+  for (const Range& r : rw) {
     for (uint64_t a = r.start; a + 8 * 64 <= r.end; a += 8) {
-      auto v = c.mem->view(a, 8);
+      auto v = mem.view(a, 8);
       if (v.size() < 8) {
         a = (a | 0xfff);  // absent page: skip it
         continue;
@@ -71,19 +71,38 @@ void load_size_classes(Context& c) {
       uint64_t w;
       std::memcpy(&w, v.data(), 8);
       if (w != 8) continue;
-      auto big = c.mem->view(a, std::min<uint64_t>(256 * 8, r.end - a));
+      auto big = mem.view(a, std::min<uint64_t>(256 * 8, r.end - a));
       if (big.size() < 64 * 8) continue;
       std::vector<uint64_t> words(big.size() / 8);
       std::memcpy(words.data(), big.data(), words.size() * 8);
       SizeClasses sc;
       if (size_classes_from_table(words, sc)) {
         sc.table_address = a;
-        c.sc = std::move(sc);
-        return;
+        if (out) *out = std::move(sc);
+        return a;
       }
     }
   }
-  c.sc = default_size_classes();
+  return std::nullopt;
+}
+
+const Module* find_static_jemalloc(const Process& p, const AddressSpace& mem) {
+  std::vector<const Module*> order;
+  for (const Module& m : p.modules)
+    if (m.path == p.executable) order.insert(order.begin(), &m);
+    else order.push_back(&m);
+  for (const Module* m : order) {
+    auto slash = m->path.rfind('/');
+    std::string base = slash == std::string::npos ? m->path : m->path.substr(slash + 1);
+    if (base.rfind("libc.so", 0) == 0 || base.rfind("libc-", 0) == 0 || base.rfind("ld-", 0) == 0 || base.rfind("linux-vdso", 0) == 0)
+      continue;
+    if (find_size_class_table(mem, writable_ranges(p, *m), nullptr)) return m;
+  }
+  return nullptr;
+}
+
+void load_size_classes(Context& c) {
+  if (!find_size_class_table(*c.mem, c.rw, &c.sc)) c.sc = default_size_classes();
 }
 
 }  // namespace coresift::je

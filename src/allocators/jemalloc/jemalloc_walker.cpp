@@ -20,6 +20,12 @@ class JemallocWalker : public AllocatorWalker {
 
   bool detect(Session& s) override {
     module_ = find_jemalloc_module(s.process());
+    static_ = false;
+    if (!module_) {
+      // Linked statically: recognised by its runtime size-class table in a module's data.
+      module_ = find_static_jemalloc(s.process(), s.memory());
+      static_ = module_ != nullptr;
+    }
     return module_ != nullptr;
   }
 
@@ -40,6 +46,7 @@ class JemallocWalker : public AllocatorWalker {
     }
     info.version = c.version;
     load_size_classes(c);
+    if (static_) info.notes.push_back(fmt::format("linked statically into {}", module_->path));
 
     // A layout is trusted once je_arenas[] validates with it and the extent map decodes.
     bool found = false;
@@ -102,6 +109,7 @@ class JemallocWalker : public AllocatorWalker {
 
  private:
   const Module* module_ = nullptr;
+  bool static_ = false;
 };
 
 }  // namespace
