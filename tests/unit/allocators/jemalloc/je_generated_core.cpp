@@ -47,9 +47,9 @@ struct Made {
 
 }  // namespace
 
-const JeCore* generated_je_core(const std::string& mode, bool corrupt, std::string* why_not) {
+const JeCore* generated_je_core(const std::string& mode, const std::string& variant, std::string* why_not) {
   static std::map<std::string, Made> made;
-  std::string key = mode + (corrupt ? "-corrupt" : "");
+  std::string key = mode + "-" + variant;
   auto it = made.find(key);
   if (it == made.end()) {
     Made m;
@@ -60,7 +60,7 @@ const JeCore* generated_je_core(const std::string& mode, bool corrupt, std::stri
       std::string dir = tmpl;
       m.dir = dir;
       std::string script = source_dir() + "/tests/unit/allocators/jemalloc/make_je_core.sh";
-      std::string cmd = "bash '" + script + "' '" + dir + "' " + mode + (corrupt ? " corrupt" : "") + " > '" + dir + "/make.log' 2>&1";
+      std::string cmd = "bash '" + script + "' '" + dir + "' " + mode + " " + variant + " > '" + dir + "/make.log' 2>&1";
       int st = std::system(cmd.c_str());
       int rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
       if (rc == 0) {

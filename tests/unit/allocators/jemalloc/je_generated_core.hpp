@@ -24,7 +24,8 @@ struct JeCore {
 
 // Makes (once per test run) a core of je_truth_prog under the installed libjemalloc.
 // mode: "gcore" or "kcore"; nullopt with a reason when this machine cannot make it.
-const JeCore* generated_je_core(const std::string& mode, bool corrupt, std::string* why_not);
+// variant: "" (LD_PRELOAD), "corrupt" (two double frees) or "static" (linked statically).
+const JeCore* generated_je_core(const std::string& mode, const std::string& variant, std::string* why_not);
 
 uint64_t hex(const nlohmann::json& v);
 

@@ -20,9 +20,9 @@ namespace {
 
 const char* kLib = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
 
-const JeCore* core_or_warn(const std::string& mode, bool corrupt = false) {
+const JeCore* core_or_warn(const std::string& mode, const std::string& variant = "") {
   std::string why;
-  const JeCore* c = coresift::test::generated_je_core(mode, corrupt, &why);
+  const JeCore* c = coresift::test::generated_je_core(mode, variant, &why);
   if (!c) {
     if (why.rfind("FAIL", 0) == 0) FAIL(why);
     WARN("skipped: " << why);
@@ -192,7 +192,7 @@ TEST_CASE("jemalloc walker: without the library file (tcaches from the arenas' l
 }
 
 TEST_CASE("jemalloc walker: double frees into the tcache are findings", "[jemalloc]") {
-  const JeCore* core = core_or_warn("gcore", true);
+  const JeCore* core = core_or_warn("gcore", "corrupt");
   if (!core) return;
   auto s = open_core(core->core);
   const ChunkTable& t = s->heap();
@@ -239,4 +239,19 @@ TEST_CASE("jemalloc walker: truncated and scrambled cores do not crash it", "[je
   auto s = open_core(path);
   CHECK_NOTHROW(s->heap());
   std::filesystem::remove(path);
+}
+
+TEST_CASE("jemalloc walker: statically linked jemalloc is found and walked", "[jemalloc]") {
+  const JeCore* core = core_or_warn("gcore", "static");
+  if (!core) return;
+  auto s = open_core(core->core);
+  const ChunkTable& t = s->heap();
+  uint8_t je = jemalloc_index(t);
+  const AllocatorInfo& a = t.allocators[je];
+  CHECK(a.version == core->truth.version);
+  bool static_note = false;
+  for (const auto& n : a.notes) static_note |= n.rfind("linked statically into ", 0) == 0;
+  CHECK(static_note);
+  CHECK(t.findings.empty());
+  check_against_truth(t, *core);
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds je_truth_prog.c, runs it under jemalloc and dumps it, for the jemalloc walker tests.
-# usage: make_je_core.sh OUT_DIR gcore|kcore [corrupt]
+# usage: make_je_core.sh OUT_DIR gcore|kcore [corrupt|static]
+#   static: link jemalloc statically (libjemalloc_pic.a) instead of preloading the .so
 # Writes OUT_DIR/je.core and OUT_DIR/truth.jsonl. Exit 77 when this machine cannot (no
 # libjemalloc, cc, gdb, ptrace, or a core_pattern that is not a plain file name).
 set -uo pipefail
@@ -10,11 +11,20 @@ lib=${CORESIFT_JEMALLOC_LIB:-/usr/lib/x86_64-linux-gnu/libjemalloc.so.2}
 [ -f "$lib" ] || { echo "no $lib"; exit 77; }
 command -v cc >/dev/null || { echo "no cc"; exit 77; }
 mkdir -p "$out" && cd "$out" || exit 1
-cc -O1 -g -pthread -o je_truth_prog "$here/je_truth_prog.c" -ldl || exit 1
+preload=$lib
+if [ "$extra" = static ]; then
+  pic=${CORESIFT_JEMALLOC_PIC:-/usr/lib/x86_64-linux-gnu/libjemalloc_pic.a}
+  [ -f "$pic" ] || { echo "no $pic"; exit 77; }
+  cc -O1 -g -pthread -rdynamic -o je_truth_prog "$here/je_truth_prog.c" -Wl,--whole-archive "$pic" -Wl,--no-whole-archive \
+    -ldl -lm -lstdc++ || exit 1
+  preload= extra=
+else
+  cc -O1 -g -pthread -o je_truth_prog "$here/je_truth_prog.c" -ldl || exit 1
+fi
 rm -f core core.* je.core truth.jsonl
 if [ "$mode" = gcore ]; then
   command -v gcore >/dev/null || { echo "no gcore"; exit 77; }
-  LD_PRELOAD=$lib ./je_truth_prog truth.jsonl wait $extra > ready.txt 2>&1 &
+  LD_PRELOAD=$preload ./je_truth_prog truth.jsonl wait $extra > ready.txt 2>&1 &
   pid=$!
   for _ in $(seq 100); do grep -q READY ready.txt 2>/dev/null && break; sleep 0.1; done
   grep -q READY ready.txt || { kill -9 $pid; cat ready.txt; exit 1; }
@@ -24,7 +34,7 @@ if [ "$mode" = gcore ]; then
   mv gc.$pid je.core
 else
   case "$(cat /proc/sys/kernel/core_pattern)" in core|core.%p|core.*) ;; *) echo "core_pattern not plain"; exit 77 ;; esac
-  ( ulimit -c unlimited; LD_PRELOAD=$lib ./je_truth_prog truth.jsonl segv $extra > ready.txt 2>&1 )
+  ( ulimit -c unlimited; LD_PRELOAD=$preload ./je_truth_prog truth.jsonl segv $extra > ready.txt 2>&1 )
   f=$(ls core core.* 2>/dev/null | head -1)
   [ -n "$f" ] || { echo "no kernel core written"; exit 77; }
   mv "$f" je.core
