@@ -126,7 +126,7 @@ void walk_bin(Ctx& c, const ArenaState& a, int i, uint64_t cap) {
 
 void collect_bins(Ctx& c) {
   for (const ArenaState& a : c.arenas) {
-    if (!a.initialized) continue;
+    if (!a.initialized || !a.lists_known) continue;
     walk_fastbins(c, a);
     uint64_t cap = heap_bytes(a) / kMinChunk + 1;
     for (int i = 1; i < kNumBins; ++i) walk_bin(c, a, i, cap);

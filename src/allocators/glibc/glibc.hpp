@@ -241,6 +241,7 @@ struct ArenaState {
   std::vector<HeapRegion> heaps;
   uint64_t top_size = 0;  // as read (may be corrupt)
   bool initialized = false;  // top is no longer the initial (unsorted bin) pseudo chunk
+  bool lists_known = true;   // false: a raw dump without this arena's malloc_state
   uint64_t bin_at(int i, const Layout& l) const;  // address of the bin header pseudo chunk
   bool in_heaps(uint64_t chunk) const;
 };
@@ -329,8 +330,8 @@ void scan_mmapped(Ctx& c);
 void check_free_refs(Ctx& c);
 void check_abort_message(Ctx& c);
 void add_bloat_note(Ctx& c);
-// raw_dump.cpp: no core, only FILE@BASE ranges.
-bool raw_dump_looks_like_glibc(const Session& s);
-void walk_raw_dumps(Session& s, ChunkTable& out);
+// raw_dump.cpp: no core, only FILE@BASE ranges. Finds the heaps (and any malloc_state) in
+// the ranges and fills c.arenas and the layout; false when no range holds a glibc heap.
+bool setup_raw_arenas(Ctx& c);
 
 }  // namespace coresift::glibc

@@ -23,7 +23,9 @@ class GlibcWalker : public AllocatorWalker {
 
   bool detect(Session& s) override {
     if (!s.inputs().core) {
-      raw_ = !s.inputs().raw_ranges.empty() && raw_dump_looks_like_glibc(s);
+      if (s.inputs().raw_ranges.empty()) return false;
+      ctx_ = std::make_unique<Ctx>(s, scratch_);
+      raw_ = setup_raw_arenas(*ctx_);
       return raw_;
     }
     ctx_ = std::make_unique<Ctx>(s, scratch_);
@@ -56,11 +58,7 @@ class GlibcWalker : public AllocatorWalker {
     return found;
   }
 
-  void walk(Session& s, ChunkTable& out) override {
-    if (raw_) {
-      walk_raw_dumps(s, out);
-      return;
-    }
+  void walk(Session&, ChunkTable& out) override {
     Ctx& c = *ctx_;
     c.table = &out;
     AllocatorInfo info;
@@ -70,7 +68,7 @@ class GlibcWalker : public AllocatorWalker {
     c.alloc = out.add_allocator(info);
     for (const Finding& f : scratch_.findings) out.add_finding(c.alloc, f.kind, f.address, f.detail);
 
-    read_arenas(c);
+    if (!raw_) read_arenas(c);
     probe_layout(c);
     for (ArenaState& a : c.arenas) {
       ArenaInfo ai;
@@ -85,14 +83,15 @@ class GlibcWalker : public AllocatorWalker {
     collect_tcaches(c);
     collect_bins(c);
     walk_heaps(c);
-    scan_mmapped(c);
+    if (!raw_) scan_mmapped(c);
     check_free_refs(c);
-    check_abort_message(c);
+    if (!raw_) check_abort_message(c);
     add_bloat_note(c);
 
     AllocatorInfo& ai = out.allocators[c.alloc];
     std::vector<std::string> notes;
-    notes.push_back(fmt::format("main_arena {:#x}{}", c.main_arena, c.mp ? fmt::format(", mp_ {:#x}", c.mp) : ""));
+    if (raw_) notes.push_back("raw memory dump: glibc heap recognised by its chain of chunk headers");
+    else notes.push_back(fmt::format("main_arena {:#x}{}", c.main_arena, c.mp ? fmt::format(", mp_ {:#x}", c.mp) : ""));
     if (c.version.known()) notes.push_back("glibc " + c.version.str() + " from the " + c.version_source);
     notes.push_back("struct layout: " + c.layout.source);
     if (c.layout.tcache)

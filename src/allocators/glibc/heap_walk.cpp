@@ -97,7 +97,10 @@ uint64_t count_region(const Ctx& c, const Region& r) {
 class RegionWalker {
  public:
   RegionWalker(Ctx& c, const Region& r, std::vector<FreeRef>::iterator frees_end)
-      : c_(c), r_(r), w_(c.mem, r.heap->first), end_(frees_end) {}
+      : c_(c), r_(r), w_(c.mem, r.heap->first), end_(frees_end) {
+    // The largest chunk a default tcache holds, or without tcache the largest fastbin chunk.
+    cached_max_ = c.layout.tcache ? kMaxTcacheChunk : 0xb0;
+  }
 
   void run() {
     const HeapRegion& h = *r_.heap;
@@ -196,9 +199,13 @@ class RegionWalker {
         state = ChunkState::kFree;
         bin = ChunkBin::kUnbinned;
         binned = true;
-        c_.finding("free-chunk-not-in-bin", p,
-                   fmt::format("expected a chunk marked free (next PREV_INUSE clear) in a bin of arena {:#x}, found it in none",
-                               a.address));
+        if (a.lists_known)
+          c_.finding("free-chunk-not-in-bin", p,
+                     fmt::format("expected a chunk marked free (next PREV_INUSE clear) in a bin of arena {:#x}, found it in "
+                                 "none",
+                                 a.address));
+      } else if (!a.lists_known && sz <= cached_max_) {
+        state = ChunkState::kLiveOrCached;  // may sit in a tcache or fastbin we cannot see
       }
       // free() rewrites a binned chunk's header without NON_MAIN_ARENA; every other chunk keeps it.
       if (!binned && ((hdr & kNonMainArena) != 0) != non_main)
@@ -269,6 +276,7 @@ class RegionWalker {
   Region r_;
   Words w_;
   std::vector<FreeRef>::iterator it_, end_;
+  uint64_t cached_max_ = kMaxTcacheChunk;
 };
 
 }  // namespace
