@@ -4,40 +4,53 @@
 
 namespace coresift {
 
-ChunkIndex::ChunkIndex(const ChunkTable& table) {
+ChunkIndex::ChunkIndex(const ChunkTable& table) : table_(&table) {
+  size_t live = 0;
+  for (const Chunk& c : table.chunks) live += c.state != ChunkState::kFree && c.size > 0;
+  node_chunk_.reserve(live);
+  addr_.reserve(live);
   for (size_t i = 0; i < table.chunks.size(); ++i) {
     const Chunk& c = table.chunks[i];
     if (c.state == ChunkState::kFree || c.size == 0) continue;
     node_chunk_.push_back(static_cast<uint32_t>(i));
     addr_.push_back(c.address);
-    end_.push_back(c.address + c.size);
   }
-  // Spans: runs of nodes with gaps under 1 MiB. Most words in memory are not heap pointers,
-  // and a search over a few spans rejects them cheaply.
   constexpr uint64_t kGap = 1 << 20;
   for (uint32_t n = 0; n < addr_.size(); ++n) {
-    if (spans_.empty() || addr_[n] > spans_.back().second + kGap) {
-      spans_.push_back({addr_[n], end_[n]});
-      span_first_.push_back(n);
+    uint64_t end = addr_[n] + node_size(n);
+    if (spans_.empty() || addr_[n] > spans_.back().hi + kGap) {
+      spans_.push_back({addr_[n], end, n, n + 1, {}});
     } else {
-      spans_.back().second = std::max(spans_.back().second, end_[n]);
+      spans_.back().hi = std::max(spans_.back().hi, end);
+      spans_.back().last = n + 1;
     }
   }
-  span_first_.push_back(static_cast<uint32_t>(addr_.size()));
+  for (Span& s : spans_) {
+    uint64_t pages = ((s.hi - s.lo) >> 12) + 1;
+    s.page_first.resize(pages);
+    uint32_t n = s.first;
+    for (uint64_t p = 0; p < pages; ++p) {
+      uint64_t page_start = s.lo + (p << 12);
+      while (n < s.last && addr_[n] + node_size(n) <= page_start) ++n;
+      s.page_first[p] = n;
+    }
+  }
 }
 
 int64_t ChunkIndex::find(uint64_t w) const {
-  auto s = std::upper_bound(spans_.begin(), spans_.end(), w,
-                            [](uint64_t a, const std::pair<uint64_t, uint64_t>& sp) { return a < sp.first; });
-  if (s == spans_.begin()) return -1;
-  --s;
-  if (w >= s->second) return -1;
-  size_t si = static_cast<size_t>(s - spans_.begin());
-  auto lo = addr_.begin() + span_first_[si], hi = addr_.begin() + span_first_[si + 1];
-  auto it = std::upper_bound(lo, hi, w);
-  if (it == lo) return -1;
-  size_t n = static_cast<size_t>(it - addr_.begin()) - 1;
-  return w < end_[n] ? static_cast<int64_t>(n) : -1;
+  auto span = std::upper_bound(spans_.begin(), spans_.end(), w, [](uint64_t a, const Span& s) { return a < s.lo; });
+  if (span == spans_.begin()) return -1;
+  const Span& s = *--span;
+  if (w >= s.hi) return -1;
+  // Candidates: from the first node still alive at this page's start to the first node
+  // alive at the next page's start (inclusive); the last one starting at or below w wins.
+  uint64_t p = (w - s.lo) >> 12;
+  uint32_t lo = s.page_first[p];
+  uint32_t hi = p + 1 < s.page_first.size() ? std::min(s.page_first[p + 1] + 1, s.last) : s.last;
+  auto it = std::upper_bound(addr_.begin() + lo, addr_.begin() + hi, w);
+  if (it == addr_.begin() + lo) return -1;
+  uint32_t n = static_cast<uint32_t>(it - addr_.begin()) - 1;
+  return w < addr_[n] + node_size(n) ? static_cast<int64_t>(n) : -1;
 }
 
 const char* root_kind_name(RootKind k) {

@@ -117,48 +117,61 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
                            static_cast<uint64_t>(r), t.tid});
     }
 
-  // Heap scan: each worker owns a contiguous node range and produces its own CSR slice.
-  const size_t nodes = idx.nodes();
+  // Heap scan: each worker owns a contiguous node range (balanced by bytes) and writes its
+  // edges into its own region of one lazily committed buffer sized for the worst case (every
+  // word a pointer); the regions are then compacted in place.
+  const uint32_t nodes = static_cast<uint32_t>(idx.nodes());
+  uint64_t total_words = 0;
+  for (uint32_t n = 0; n < nodes; ++n) total_words += idx.node_size(n) / 8;
   unsigned workers = std::max(1u, std::min(std::thread::hardware_concurrency(), 8u));
   if (nodes < 4096) workers = 1;
-  struct Slice {
-    std::vector<uint32_t> counts;
-    std::vector<uint32_t> targets;
-    uint64_t bytes = 0;
-  };
-  std::vector<Slice> slices(workers);
-  auto scan = [&](unsigned w) {
-    size_t lo = nodes * w / workers, hi = nodes * (w + 1) / workers;
-    Slice& sl = slices[w];
-    sl.counts.assign(hi - lo, 0);
-    for (size_t n = lo; n < hi; ++n) {
-      const Chunk& c = table.chunks[idx.chunk_of_node(static_cast<uint32_t>(n))];
-      sl.bytes += c.size;
-      for_each_word(mem, c.address, c.address + c.size, [&](uint64_t, uint64_t word) {
-        int64_t t = idx.find(word);
-        if (t < 0 || static_cast<size_t>(t) == n) return;
-        bool interior = word != idx.node_address(static_cast<uint32_t>(t));
-        sl.targets.push_back(static_cast<uint32_t>(t) | (interior ? kInteriorBit : 0));
-        sl.counts[n - lo]++;
-      });
+  std::vector<uint32_t> bound(workers + 1, nodes);  // node ranges
+  std::vector<uint64_t> region(workers + 1, total_words);  // word offset of each worker's region
+  bound[0] = 0;
+  region[0] = 0;
+  {
+    uint64_t words = 0;
+    unsigned w = 1;
+    for (uint32_t n = 0; n < nodes && w < workers; ++n) {
+      if (words >= total_words * w / workers) bound[w] = n, region[w] = words, ++w;
+      words += idx.node_size(n) / 8;
     }
+  }
+  g.edge_target = LazyArray<uint32_t>(total_words);
+  g.edge_start.assign(nodes + 1, 0);
+  std::vector<uint64_t> used(workers, 0), bytes(workers, 0);
+  auto scan = [&](unsigned w) {
+    uint32_t* out = g.edge_target.data() + region[w];
+    uint64_t k = 0;
+    for (uint32_t n = bound[w]; n < bound[w + 1]; ++n) {
+      uint64_t a = idx.node_address(n), sz = idx.node_size(n);
+      bytes[w] += sz;
+      uint32_t count = 0;
+      for_each_word(mem, a, a + sz, [&](uint64_t, uint64_t word) {
+        int64_t t = idx.find(word);
+        if (t < 0 || t == n) return;
+        bool interior = word != idx.node_address(static_cast<uint32_t>(t));
+        out[k++] = static_cast<uint32_t>(t) | (interior ? kInteriorBit : 0);
+        ++count;
+      });
+      g.edge_start[n + 1] = count;
+    }
+    used[w] = k;
   };
   std::vector<std::thread> pool;
   for (unsigned w = 1; w < workers; ++w) pool.emplace_back(scan, w);
   scan(0);
   for (auto& th : pool) th.join();
 
-  g.edge_start.reserve(nodes + 1);
-  g.edge_start.push_back(0);
-  size_t total = 0;
-  for (auto& sl : slices) total += sl.targets.size();
-  g.edge_target.reserve(total);
-  for (auto& sl : slices) {
-    for (uint32_t c : sl.counts) g.edge_start.push_back(g.edge_start.back() + c);
-    g.edge_target.insert(g.edge_target.end(), sl.targets.begin(), sl.targets.end());
-    g.scanned_heap_bytes += sl.bytes;
-    sl = Slice{};
+  uint64_t at = 0;
+  for (unsigned w = 0; w < workers; ++w) {
+    if (region[w] != at) std::memmove(g.edge_target.data() + at, g.edge_target.data() + region[w], used[w] * sizeof(uint32_t));
+    at += used[w];
+    g.scanned_heap_bytes += bytes[w];
   }
+  g.edge_target.set_size(at);
+  g.edge_target.trim();
+  for (uint32_t n = 0; n < nodes; ++n) g.edge_start[n + 1] += g.edge_start[n];
   return g;
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "coresift/allocators/chunk_table.hpp"
+#include "coresift/analysis/lazy_array.hpp"
 #include "coresift/session.hpp"
 
 namespace coresift {
@@ -17,21 +18,28 @@ enum class RootKind : uint8_t { kStatic, kStack, kRegister, kAnon, kNone = 0xff 
 const char* root_kind_name(RootKind k);
 
 // Word → live chunk lookup over a ChunkTable. Nodes are the live chunks, in address order.
+// A page table per span of nodes (runs with gaps under 1 MiB) makes a lookup a couple of
+// loads instead of a binary search over millions of addresses.
 class ChunkIndex {
  public:
   explicit ChunkIndex(const ChunkTable& table);
   size_t nodes() const { return node_chunk_.size(); }
   uint32_t chunk_of_node(uint32_t node) const { return node_chunk_[node]; }
+  uint64_t node_address(uint32_t node) const { return addr_[node]; }
+  uint64_t node_size(uint32_t node) const { return table_->chunks[node_chunk_[node]].size; }
   // Node whose [address, address+size) holds `word`, or -1.
   int64_t find(uint64_t word) const;
-  uint64_t node_address(uint32_t node) const { return addr_[node]; }
 
  private:
+  struct Span {
+    uint64_t lo, hi;           // [lo, hi) covered by its nodes
+    uint32_t first, last;      // node range [first, last)
+    std::vector<uint32_t> page_first;  // per 4 KiB page from lo: first node ending after the page start
+  };
+  const ChunkTable* table_;
   std::vector<uint32_t> node_chunk_;  // node → index in ChunkTable::chunks
   std::vector<uint64_t> addr_;        // node → start address
-  std::vector<uint64_t> end_;         // node → end address
-  std::vector<std::pair<uint64_t, uint64_t>> spans_;  // merged [lo, hi) of nodes, for a fast reject
-  std::vector<uint32_t> span_first_;  // first node of each span
+  std::vector<Span> spans_;
 };
 
 // Edge target with the interior flag in the top bit.
@@ -47,8 +55,8 @@ struct RootRef {
 
 struct ReferenceGraph {
   ChunkIndex index;
-  std::vector<uint64_t> edge_start;   // CSR: node → first edge (size nodes+1)
-  std::vector<uint32_t> edge_target;  // target node | kInteriorBit
+  std::vector<uint32_t> edge_start;   // CSR: node → first edge (size nodes+1)
+  LazyArray<uint32_t> edge_target;    // target node | kInteriorBit
   std::vector<RootRef> roots;
   uint64_t scanned_root_bytes = 0;
   uint64_t scanned_heap_bytes = 0;
