@@ -225,6 +225,7 @@ std::string threads_text(const json& d) {
                               ? fmt::format("{} + {}", f["function"].get<std::string>(), f["function_offset"].get<std::string>())
                               : "??";
       std::string mod = f["module"].is_string() ? fmt::format("{} + {}", base_name(f["module"]), f["module_offset"].get<std::string>()) : "";
+      if (f["inline"].get<bool>()) where += " (inlined)";
       out += fmt::format("  #{:<2} {} {:<40} {}{}\n", n++, f["pc"].get<std::string>(), where, mod,
                          f["source"].is_string() ? "  " + f["source"].get<std::string>() : "");
     }
