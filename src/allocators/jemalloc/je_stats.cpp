@@ -92,20 +92,23 @@ void cross_check_stats(Context& c, AllocatorInfo& info, size_t first_chunk) {
       }
     }
   }
+  // ArenaInfo.system_mem: bytes of extents an arena holds (active and cached, not retained).
+  std::map<uint32_t, uint64_t> held;
+  for (const Extent& e : c.extents)
+    if (e.state == ExtentState::kActive || e.state == ExtentState::kDirty || e.state == ExtentState::kMuzzy) held[e.arena] += e.size;
   for (const JeArena& ar : c.arenas) {
     const ArenaCount& a = per[ar.ind];
     info.notes.push_back(fmt::format(
         "arena {}{}: small {} regions ({}) in {} slabs; large {} ({}); {} cached in tcaches ({}); dirty {}, muzzy {}, retained {}",
         ar.ind, ar.huge ? " (huge)" : "", a.small_regs, human(a.small_bytes), a.slabs, a.large_n, human(a.large_bytes), a.cached_n,
         human(a.cached_bytes), human(a.dirty), human(a.muzzy), human(a.retained)));
-    // ArenaInfo.system_mem: bytes of extents this arena holds (active and cached, not retained).
-    if (ar.table_index < c.out->arenas.size()) {
-      uint64_t active = 0;
-      for (const Extent& e : c.extents)
-        if (e.arena == ar.ind && (e.state == ExtentState::kActive || e.state == ExtentState::kDirty || e.state == ExtentState::kMuzzy))
-          active += e.size;
-      c.out->arenas[ar.table_index].system_mem = active;
+    if (!a.bins.empty()) {
+      std::string bins;
+      for (const auto& [b, n] : a.bins)
+        bins += fmt::format(" {}:{}/{}", c.sc.bins[b].reg_size, n.curregs, n.curslabs * c.sc.bins[b].nregs);
+      info.notes.push_back(fmt::format("arena {} bins (size:regions in use/slab capacity):{}", ar.ind, bins));
     }
+    if (ar.table_index < c.out->arenas.size()) c.out->arenas[ar.table_index].system_mem = held[ar.ind];
   }
   if (checked)
     info.notes.push_back(fmt::format("bin statistics: {} of {} bins agree with the decoded slabs", checked - mismatches, checked));
