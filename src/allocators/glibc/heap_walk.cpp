@@ -208,10 +208,11 @@ class RegionWalker {
         state = ChunkState::kLiveOrCached;  // may sit in a tcache or fastbin we cannot see
       }
       // free() rewrites a binned chunk's header without NON_MAIN_ARENA; every other chunk keeps it.
-      if (!binned && ((hdr & kNonMainArena) != 0) != non_main)
+      bool want_nma = non_main && !binned;
+      if (((hdr & kNonMainArena) != 0) != want_nma)
         c_.finding("bad-chunk-flags", p,
-                   fmt::format("expected NON_MAIN_ARENA {} in arena {:#x}, found size field {:#x}", non_main ? "set" : "clear",
-                               a.address, hdr));
+                   fmt::format("expected NON_MAIN_ARENA {} on a {} chunk in arena {:#x}, found size field {:#x}",
+                               want_nma ? "set" : "clear", binned ? "binned" : "non-binned", a.address, hdr));
       if (binned && prev_binned)
         c_.finding("adjacent-free-chunks", p,
                    fmt::format("expected free neighbours to be coalesced, found free chunks at {:#x} and {:#x}", p - prev_size, p));

@@ -133,7 +133,8 @@ bool locate(Ctx& c) {
     if (auto a = c.s.symbols().find_symbol(c.libc->path, "mp_")) mp = *a;
     if (!ma && c.debug.main_arena) ma = runtime(c, *c.debug.main_arena);
     if (!mp && c.debug.mp) mp = runtime(c, *c.debug.mp);
-    if (ma && plausible_malloc_state(c, *ma, true)) {
+    // A symbol is strong evidence: the ring is checked later (a broken ring is a finding).
+    if (ma && plausible_malloc_state(c, *ma, false)) {
       c.main_arena = *ma;
       c.located_by = "symbols";
       if (mp) {
@@ -157,7 +158,7 @@ bool locate(Ctx& c) {
       for (auto [t, n] : votes) ranked.push_back({n, t});
       std::sort(ranked.rbegin(), ranked.rend());
       for (auto [n, t] : ranked)
-        if (plausible_malloc_state(c, runtime(c, t), true)) {
+        if (plausible_malloc_state(c, runtime(c, t), n < 2)) {
           c.main_arena = runtime(c, t);
           c.located_by = "disassembly";
           c.notes.push_back(fmt::format("main_arena at libc+{:#x}: first RIP-relative lea of {} exported malloc "
@@ -199,7 +200,9 @@ bool locate(Ctx& c) {
   // 3. Scan libc's writable data for a malloc_state whose empty bins point at themselves and
   // whose next ring closes, and for mp_ by its default image.
   auto ranges = libc_data_ranges(c);
-  if (!c.main_arena) {
+  // First with the next ring closing, then (a damaged ring) without it.
+  for (bool ring : {true, false}) {
+    if (c.main_arena) break;
     for (auto [lo, hi] : ranges) {
       if (c.main_arena) break;
       uint64_t probe = l.ms_bins + 125 * 16;  // bin 126: almost always empty
@@ -207,9 +210,10 @@ bool locate(Ctx& c) {
         auto w = c.mem.u64(x + probe);
         // Empty bins point at themselves; before malloc_init_state only `next` is set (to itself).
         if (!w || (*w != x + probe - 16 && (*w != 0 || c.mem.u64_or(x + l.ms_next, 0) != x))) continue;
-        if (plausible_malloc_state(c, x, true)) {
+        if (plausible_malloc_state(c, x, ring)) {
           c.main_arena = x;
           c.located_by = "scan";
+          if (!ring) c.notes.push_back("main_arena found by scanning, although its next ring does not close");
           break;
         }
       }
