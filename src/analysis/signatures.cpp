@@ -33,7 +33,10 @@ std::string leading_text(const AddressSpace& mem, std::span<const uint8_t> v) {
 std::string normalise_text(const std::string& s) {
   std::string out;
   for (size_t i = 0; i < s.size() && out.size() < 32;) {
-    if (std::isdigit(static_cast<unsigned char>(s[i]))) {
+    // Digits that start a token are ids ("session-42" → "session-#"); digits glued to a
+    // letter are part of a name ("k5", "utf8") and stay.
+    bool after_letter = i > 0 && std::isalpha(static_cast<unsigned char>(s[i - 1]));
+    if (std::isdigit(static_cast<unsigned char>(s[i])) && !after_letter) {
       while (i < s.size() && std::isxdigit(static_cast<unsigned char>(s[i]))) ++i;
       out += '#';
       continue;
@@ -49,6 +52,11 @@ std::string normalise_text(const std::string& s) {
     out += s[i++];
   }
   return out;
+}
+
+std::string chunk_text(const AddressSpace& mem, const Chunk& c) {
+  auto v = mem.view(c.address, std::min<uint64_t>(c.size, 96));
+  return v.empty() ? std::string() : leading_text(mem, v);
 }
 
 std::string chunk_signature(const AddressSpace& mem, const Chunk& c) {

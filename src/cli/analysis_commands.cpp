@@ -1,10 +1,25 @@
-// leaks (groups and owners follow).
+// groups, leaks (owners follows).
 #include "command.hpp"
+#include "coresift/report/group_report.hpp"
 #include "coresift/report/leak_report.hpp"
 
 namespace coresift::cli {
 
 void register_analysis_commands(CLI::App& app, Runner& run) {
+  static CommonArgs groups_args;
+  static std::string group_by = "signature";
+  static size_t top = 30;
+  auto* groups = app.add_subcommand("groups", "live chunks grouped by size or signature, biggest first");
+  add_common_options(groups, groups_args);
+  groups->add_option("--by", group_by, "size or signature (default)")->check(CLI::IsMember({"size", "signature"}));
+  groups->add_option("--top", top, "show the N biggest groups (0 = all; default 30)");
+  groups->callback([&] {
+    run = [] {
+      GroupBy by = group_by == "size" ? GroupBy::kSize : GroupBy::kSignature;
+      return run_report(groups_args, [by](Session& s) { return groups_json(s, by, top); }, groups_text);
+    };
+  });
+
   static CommonArgs leaks_args;
   static bool summary = false;
   auto* leaks = app.add_subcommand("leaks", "chunks nothing references (valgrind's definite/indirect/possible), by signature");

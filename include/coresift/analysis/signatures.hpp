@@ -11,6 +11,8 @@ namespace coresift {
 
 // "text:census-small-#", "zeros", "bytes:<first 8 bytes hex>", …
 std::string chunk_signature(const AddressSpace& mem, const Chunk& c);
+// The leading text of a chunk (within its first 32 bytes, skipping pointer words), or "".
+std::string chunk_text(const AddressSpace& mem, const Chunk& c);
 // Folds digit runs and long hex runs to '#', keeps at most 32 characters.
 std::string normalise_text(const std::string& s);
 
