@@ -92,6 +92,9 @@ void walk_bin(Ctx& c, const ArenaState& a, int i, uint64_t cap) {
                             i, a.address, p));
       return;
     }
+    // Lists freed in address order have a steady stride: prefetch where it points a few
+    // entries ahead (a guess; a wrong one costs nothing).
+    __builtin_prefetch(reinterpret_cast<const void*>(c.mem.host_address(p + 4 * (p - prev))));
     uint64_t w[4];
     if (!c.mem.read(p + 8, w, 24)) break;
     uint64_t sz = chunksize(w[0]), pfd = w[1], pbk = w[2];

@@ -139,6 +139,11 @@ class Mem {
     std::memcpy(out, s->data + (a - s->start), n);
     return true;
   }
+  // Where the byte at `a` is in our memory when it is in the last segment used; else null.
+  const uint8_t* host_address(uint64_t a) const {
+    const Segment* s = last_;
+    return s && a >= s->start && a - s->start < s->present ? s->data + (a - s->start) : nullptr;
+  }
   bool present(uint64_t a, uint64_t n = 8) const {
     const Segment* s = as_->find(a);
     return s && s->has_bytes(a, n);

@@ -31,6 +31,9 @@ class Words {
     v = *r;
     return true;
   }
+  void prefetch(uint64_t a) const {
+    if (a >= lo_ && a < hi_) __builtin_prefetch(seg_->data + (a - lo_));
+  }
 
  private:
   const Mem& mem_;
@@ -109,6 +112,7 @@ class RegionWalker {
     uint64_t end = h.end;
     uint64_t p = h.first;
     it_ = std::lower_bound(c_.frees.begin(), end_, p, [](const FreeRef& f, uint64_t x) { return f.chunk < x; });
+    ts_ = std::lower_bound(c_.tcache_structs.begin(), c_.tcache_structs.end(), p);
     uint64_t prev_size = 0;  // size of the previous chunk, 0 when unknown
     bool prev_free = false, prev_binned = false;
     bool reached_top = false;
@@ -163,6 +167,7 @@ class RegionWalker {
                      fmt::format("expected PREV_INUSE set: the previous chunk {:#x} is in use", p - prev_size));
       }
       uint64_t next = p + sz;
+      w_.prefetch(next + 1024);  // headers are read in address order: stay ahead of the walk
       uint64_t next_hdr = kPrevInuse;
       bool next_known = next < end && w_.get(next + 8, next_hdr);
       bool next_prev_inuse = !next_known || (next_hdr & kPrevInuse);
@@ -218,7 +223,8 @@ class RegionWalker {
                    fmt::format("expected free neighbours to be coalesced, found free chunks at {:#x} and {:#x}", p - prev_size, p));
       if (binned && r_.top && next == r_.top)
         c_.finding("adjacent-free-chunks", p, "expected a free chunk next to top to be merged into top");
-      uint8_t flags = std::binary_search(c_.tcache_structs.begin(), c_.tcache_structs.end(), p) ? kChunkFlagInterior : 0;
+      while (ts_ != c_.tcache_structs.end() && *ts_ < p) ++ts_;
+      uint8_t flags = ts_ != c_.tcache_structs.end() && *ts_ == p ? kChunkFlagInterior : 0;
       Chunk ch{};
       ch.address = p + 16;
       ch.size = sz - 8;
@@ -277,6 +283,7 @@ class RegionWalker {
   Region r_;
   Words w_;
   std::vector<FreeRef>::iterator it_, end_;
+  std::vector<uint64_t>::const_iterator ts_;
   uint64_t cached_max_ = kMaxTcacheChunk;
 };
 
@@ -291,9 +298,16 @@ void walk_heaps(Ctx& c) {
       regions.push_back({&a, &h, top});
     }
   std::sort(regions.begin(), regions.end(), [](const Region& x, const Region& y) { return x.heap->first < y.heap->first; });
-  uint64_t total = c.out().chunks.size();
-  for (const Region& r : regions) total += count_region(c, r);
-  c.out().chunks.reserve(total + 256);
+  // Make room for every row up front (no doubling copies): the caller usually reserved enough
+  // already; otherwise count the chunks first (a cheap header-only pass).
+  auto& rows = c.out().chunks;
+  uint64_t bound = 256;
+  for (const Region& r : regions) bound += (r.heap->end - r.heap->first) / kMinChunk;
+  if (rows.capacity() - rows.size() < bound) {
+    uint64_t total = rows.size() + 256;
+    for (const Region& r : regions) total += count_region(c, r);
+    rows.reserve(total);
+  }
   for (const Region& r : regions) {
     RegionWalker w(c, r, c.frees.end());
     w.run();
