@@ -131,9 +131,11 @@ class RegionWalker {
       uint64_t sz = chunksize(hdr);
       uint64_t limit = r_.top && p < r_.top ? r_.top : end;
       if (sz < kMinChunk || (sz & kAlignMask) || sz > limit - p) {
-        if (sz == 0x10 && non_main && !r_.top) {  // fenceposts closing an old heap
+        // Fenceposts close a region top no longer lives in: an old arena heap ends in a
+        // 0x10 and a 0 chunk, a non-contiguous sbrk region in two 0x10 chunks.
+        if (sz == 0x10 && !r_.top) {
           uint64_t next;
-          if (w_.get(p + 0x18, next) && next == kPrevInuse) {
+          if (w_.get(p + 0x18, next) && (next == kPrevInuse || next == (0x10 | kPrevInuse))) {
             p = end;
             break;
           }
