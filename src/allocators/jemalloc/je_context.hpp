@@ -92,6 +92,10 @@ struct Context {
 
   std::vector<Extent> extents;  // sorted by base
 
+  // Layout confirmation counters (je_regions.cpp, je_stats.cpp).
+  uint64_t slabs_checked = 0, slabs_nfree_bad = 0;
+  uint64_t bins_checked = 0, bins_stats_bad = 0;
+
   // Index of arena `ind` in `arenas`, or -1.
   int arena_slot(uint32_t ind) const;
   void finding(std::string kind, uint64_t addr, std::string detail) const {

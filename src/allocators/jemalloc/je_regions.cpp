@@ -52,6 +52,8 @@ void emit_slab(Context& c, const Extent& e, uint16_t arena) {
     }
     free_bits += static_cast<uint32_t>(std::popcount(bm[w]));
   }
+  c.slabs_checked++;
+  if (free_bits != e.nfree) c.slabs_nfree_bad++;
   if (free_bits != e.nfree)
     c.finding("jemalloc-slab-nfree-mismatch", e.addr,
               fmt::format("slab {:#x} (size class {} B): nfree {} but {} free bits in the bitmap", e.addr, g.reg_size, e.nfree,

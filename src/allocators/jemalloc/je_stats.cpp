@@ -110,6 +110,8 @@ void cross_check_stats(Context& c, AllocatorInfo& info, size_t first_chunk) {
     }
     if (ar.table_index < c.out->arenas.size()) c.out->arenas[ar.table_index].system_mem = held[ar.ind];
   }
+  c.bins_checked = checked;
+  c.bins_stats_bad = mismatches;
   if (checked)
     info.notes.push_back(fmt::format("bin statistics: {} of {} bins agree with the decoded slabs", checked - mismatches, checked));
 }

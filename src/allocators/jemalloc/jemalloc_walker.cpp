@@ -105,6 +105,18 @@ class JemallocWalker : public AllocatorWalker {
     ai.notes.push_back(fmt::format("{} thread caches ({}), {} cached pointers", c.tcaches.size(), tc_how, cached));
     if (c.tpoff && c.tpoff_source.rfind("malloc", 0) == 0) ai.located_by = "scan+disassembly";
     cross_check_stats(c, out.allocators[c.allocator], first);
+    // The layout was accepted on the arena array and the extent map; the slab and bin
+    // invariants confirm it. Mostly broken ones mean a wrong table, not a corrupt heap.
+    AllocatorInfo& done = out.allocators[c.allocator];
+    done.notes.push_back(fmt::format("layout check: {} of {} slabs have nfree equal to their bitmap", c.slabs_checked - c.slabs_nfree_bad,
+                                     c.slabs_checked));
+    bool doubtful = (c.slabs_checked >= 8 && c.slabs_nfree_bad * 2 > c.slabs_checked) ||
+                    (c.bins_checked >= 8 && c.bins_stats_bad * 2 > c.bins_checked);
+    if (doubtful)
+      out.add_finding(c.allocator, "jemalloc-layout-doubtful", c.arenas_array,
+                      fmt::format("most slabs or bin statistics disagree with the {} layout: the process may run a jemalloc "
+                                  "build this table does not describe",
+                                  c.layout.name));
   }
 
  private:
