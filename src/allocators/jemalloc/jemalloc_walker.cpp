@@ -103,6 +103,15 @@ class JemallocWalker : public AllocatorWalker {
     uint64_t cached = c.cached.size();
     std::string tc_how = c.tpoff ? fmt::format("tpoff {} from {}", *c.tpoff, c.tpoff_source) : "no TLS offset";
     ai.notes.push_back(fmt::format("{} thread caches ({}), {} cached pointers", c.tcaches.size(), tc_how, cached));
+    if (!c.tcaches.empty()) {
+      std::string per;
+      for (const TcacheInfo& t : c.tcaches) {
+        std::string who = t.tid ? fmt::format("thread {}", t.tid) : fmt::format("tcache {:#x}", t.tcache);
+        std::string ar = t.arena == UINT32_MAX ? "" : fmt::format(" arena {}", t.arena);
+        per += fmt::format("{}{}{}: {}", per.empty() ? "" : "; ", who, ar, t.ncached);
+      }
+      ai.notes.push_back("cached per tcache: " + per);
+    }
     if (c.tpoff && c.tpoff_source.rfind("malloc", 0) == 0) ai.located_by = "scan+disassembly";
     cross_check_stats(c, out.allocators[c.allocator], first);
     // The layout was accepted on the arena array and the extent map; the slab and bin
