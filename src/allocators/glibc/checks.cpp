@@ -58,12 +58,15 @@ std::optional<std::string> abort_message(const Ctx& c) {
 std::optional<uint64_t> pointer_on_stack(const Ctx& c, const std::vector<uint64_t>& chunks) {
   const Thread* t = c.s.process().crashed_thread();
   if (!t || chunks.empty()) return std::nullopt;
+  std::vector<uint64_t> sorted = chunks;
+  std::sort(sorted.begin(), sorted.end());
+  auto known = [&](uint64_t ch) { return std::binary_search(sorted.begin(), sorted.end(), ch); };
   uint64_t sp = t->sp() & ~7ull;
   for (uint64_t a = sp; a < sp + 64 * 1024; a += 8) {
     auto v = c.mem.u64(a);
     if (!v) break;
-    for (uint64_t ch : chunks)
-      if (*v == ch + 16 || *v == ch) return ch;
+    if (*v >= 16 && known(*v - 16)) return *v - 16;
+    if (known(*v)) return *v;
   }
   return std::nullopt;
 }

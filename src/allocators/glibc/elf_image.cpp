@@ -1,7 +1,9 @@
 // The on-disk libc (or its debug file) through libelf: symbols, the bytes of the loaded
 // image at link addresses, and TLS relocations.
 #include <elf.h>
+#include <elfutils/libdwelf.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <unistd.h>
@@ -99,6 +101,14 @@ std::vector<std::pair<uint64_t, int64_t>> ElfImage::tpoff_relocs() const {
     }
   }
   return out;
+}
+
+std::string ElfImage::build_id() const {
+  const void* id = nullptr;
+  ssize_t n = dwelf_elf_gnu_build_id(static_cast<Elf*>(elf_), &id);
+  std::string s;
+  for (ssize_t i = 0; i < n; ++i) s += fmt::format("{:02x}", static_cast<const uint8_t*>(id)[i]);
+  return s;
 }
 
 std::string_view ElfImage::file_bytes() const {

@@ -174,6 +174,8 @@ class ElfImage {
   std::vector<uint8_t> bytes_at(uint64_t vaddr, size_t n) const;
   // Every R_X86_64_TPOFF64 relocation without a symbol: (GOT slot link address, addend).
   std::vector<std::pair<uint64_t, int64_t>> tpoff_relocs() const;
+  // GNU build-id in hex ("" when absent).
+  std::string build_id() const;
   // The whole file, for string searches.
   std::string_view file_bytes() const;
   void* elf_handle() const { return elf_; }  // Elf*

@@ -58,8 +58,19 @@ void scan_mmapped(Ctx& c) {
     while (p + 16 <= m.end && p >= m.start) {
       uint64_t w[2];
       if (!c.mem.read(p, w, 16)) {
-        missing += kPage;
-        p += kPage;
+        // Skip the whole absent stretch at once (kernel cores leave out what was never touched).
+        const auto& segs = c.s.memory().segments();
+        auto it = std::upper_bound(segs.begin(), segs.end(), p, [](uint64_t a, const Segment& sg) { return a < sg.start; });
+        uint64_t next = m.end;
+        if (it != segs.begin()) {
+          const Segment& sg = *std::prev(it);
+          if (sg.contains(p) && p - sg.start >= sg.present) next = std::min(next, sg.end);
+        }
+        if (it != segs.end()) next = std::min(next, std::max(it->start, p + kPage));
+        next = std::max(next, p + kPage);
+        next = (next + kPage - 1) & ~(kPage - 1);
+        missing += next - p;
+        p = next;
         continue;
       }
       if (!mmapped_header(w[0], w[1], p, m.end)) {
