@@ -55,6 +55,14 @@ class GlibcWalker : public AllocatorWalker {
       found = locate(c);
       if (!found) c.layout = layout_for(c.version);
     }
+    if (found) {
+      // glibc's malloc was never used (another allocator, or no allocation at all): nothing to
+      // report. main_arena is still uninitialized, alone on its ring, and nothing was mmapped.
+      ArenaState m;
+      if (read_arena(c, c.main_arena, m) && !m.initialized && m.next == c.main_arena &&
+          (!c.mpv.valid || (c.mpv.n_mmaps == 0 && c.mpv.sbrk_base == 0)))
+        return false;
+    }
     return found;
   }
 

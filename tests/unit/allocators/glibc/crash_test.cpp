@@ -65,7 +65,11 @@ TEST_CASE("a plain abort or segfault has a clean heap", "[glibc][corpus]") {
       INFO((suite.empty() ? "host" : suite) << " " << prog);
       auto s = open({core}, opts(true));
       const auto& t = s->heap();
-      REQUIRE(t.allocators.size() == 1);
-      CHECK(t.findings.empty());
+      if (std::string(prog) == "crash_abort") {
+        CHECK(t.allocators.empty());  // never called malloc: glibc's heap was never set up
+      } else {
+        REQUIRE(t.allocators.size() == 1);
+        CHECK(t.findings.empty());
+      }
     }
 }
