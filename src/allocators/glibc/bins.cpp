@@ -64,6 +64,51 @@ void walk_fastbins(Ctx& c, const ArenaState& a) {
   }
 }
 
+bool bin_size_ok(const ArenaState& a, int i, uint64_t sz) {
+  if (i == 1) return sz >= kMinChunk && sz <= std::max<uint64_t>(a.system_mem, kMinChunk);
+  if (i < 64) return sz < kMinLargeSize && smallbin_index(sz) == i;
+  return sz >= kMinLargeSize && largebin_index(sz) == i;
+}
+
+// The common case, fast: a consistent list walked from both ends at once, so two independent
+// chains of memory loads are in flight. False (and nothing recorded) at the first anomaly;
+// the careful one-way walk then reports it.
+bool walk_bin_both_ends(Ctx& c, const ArenaState& a, int i, uint64_t cap) {
+  uint64_t head = a.bin_at(i, c.layout);
+  ChunkBin kind = i == 1 ? ChunkBin::kUnsorted : i < 64 ? ChunkBin::kSmallbin : ChunkBin::kLargebin;
+  bool large = kind == ChunkBin::kLargebin;
+  size_t mark = c.frees.size();
+  auto fail = [&] {
+    c.frees.resize(mark);
+    return false;
+  };
+  uint64_t f = a.bins[2 * (i - 1)], fprev = head, b = a.bins[2 * (i - 1) + 1], bnext = head;
+  uint64_t fsize_last = UINT64_MAX, bsize_last = 0;
+  auto node = [&](uint64_t p, uint64_t w[3]) {
+    return !(p & kAlignMask) && p != head && a.in_heaps(p) && c.mem.read(p + 8, w, 24);
+  };
+  for (uint64_t n = 0; n < cap; n += 2) {
+    uint64_t fw[3], bw[3];
+    if (!node(f, fw) || fw[2] != fprev || !bin_size_ok(a, i, chunksize(fw[0]))) return fail();
+    if (large && chunksize(fw[0]) > fsize_last) return fail();
+    fsize_last = chunksize(fw[0]);
+    c.frees.push_back({f, a.index, kind, 0});
+    if (f == b) return true;
+    if (!node(b, bw) || bw[1] != bnext || !bin_size_ok(a, i, chunksize(bw[0]))) return fail();
+    if (large && chunksize(bw[0]) < bsize_last) return fail();
+    bsize_last = chunksize(bw[0]);
+    c.frees.push_back({b, a.index, kind, 0});
+    if (fw[1] == b) return !large || fsize_last >= bsize_last ? true : fail();
+    fprev = f;
+    f = fw[1];
+    bnext = b;
+    b = bw[2];
+    __builtin_prefetch(reinterpret_cast<const void*>(c.mem.host_address(f)));
+    __builtin_prefetch(reinterpret_cast<const void*>(c.mem.host_address(b)));
+  }
+  return fail();
+}
+
 void walk_bin(Ctx& c, const ArenaState& a, int i, uint64_t cap) {
   const Layout& l = c.layout;
   uint64_t head = a.bin_at(i, l);
@@ -76,6 +121,7 @@ void walk_bin(Ctx& c, const ArenaState& a, int i, uint64_t cap) {
                 fmt::format("expected empty {} bin {} of arena {:#x} to have bk {:#x}, found {:#x}", kname, i, a.address, head, bk));
     return;
   }
+  if (walk_bin_both_ends(c, a, i, cap)) return;
   uint64_t prev = head, p = fd, last_size = UINT64_MAX;
   CycleCheck cyc;
   uint64_t n = 0;
@@ -92,19 +138,13 @@ void walk_bin(Ctx& c, const ArenaState& a, int i, uint64_t cap) {
                             i, a.address, p));
       return;
     }
-    // Lists freed in address order have a steady stride: prefetch where it points a few
-    // entries ahead (a guess; a wrong one costs nothing).
-    __builtin_prefetch(reinterpret_cast<const void*>(c.mem.host_address(p + 4 * (p - prev))));
     uint64_t w[4];
     if (!c.mem.read(p + 8, w, 24)) break;
     uint64_t sz = chunksize(w[0]), pfd = w[1], pbk = w[2];
     if (pbk != prev)
       c.finding("bin-link-corrupt", p,
                 fmt::format("expected bk {:#x} (the previous entry of {} bin {}), found {:#x}", prev, kname, i, pbk));
-    bool size_ok = i == 1 ? sz >= kMinChunk && sz <= std::max<uint64_t>(a.system_mem, kMinChunk)
-                          : (i < 64 ? sz < kMinLargeSize && smallbin_index(sz) == i
-                                    : sz >= kMinLargeSize && largebin_index(sz) == i);
-    if (!size_ok)
+    if (!bin_size_ok(a, i, sz))
       c.finding("bin-size-mismatch", p,
                 fmt::format("expected a chunk size belonging to {} bin {}, found {:#x}", kname, i, sz));
     if (kind == ChunkBin::kLargebin) {

@@ -143,11 +143,9 @@ void check_abort_message(Ctx& c) {
 
 void add_bloat_note(Ctx& c) {
   if (c.arenas.empty()) return;
-  uint64_t reserved = 0, system = 0, live = 0, binned = 0, top = 0, trimmable = 0, thread_reserved = 0;
+  uint64_t reserved = 0, system = 0, thread_reserved = 0;
   size_t thread_arenas = 0;
-  std::vector<uint16_t> mine;
   for (const ArenaState& a : c.arenas) {
-    mine.push_back(a.index);
     system += a.system_mem;
     uint64_t r = 0;
     for (const HeapRegion& h : a.heaps) r += h.info ? kHeapMax : h.end - h.first;
@@ -157,30 +155,14 @@ void add_bloat_note(Ctx& c) {
       thread_reserved += r;
     }
   }
-  for (const Chunk& ch : c.out().chunks) {
-    if (ch.allocator != c.alloc || ch.arena == kNoArena) continue;
-    uint64_t p = ch.address - 16, sz = ch.chunk_size();
-    if (ch.state != ChunkState::kFree) {
-      live += ch.size;
-      continue;
-    }
-    if (ch.bin == ChunkBin::kTop) {
-      top += sz;
-      if (sz > kMinChunk + kPage) trimmable += (sz - kMinChunk - 1) & ~(kPage - 1);
-      continue;
-    }
-    if (ch.bin == ChunkBin::kTcache) continue;  // malloc_trim leaves tcaches alone
-    binned += sz;
-    uint64_t lo = (p + 0x30 + kPage - 1) & ~(kPage - 1), hi = (p + sz) & ~(kPage - 1);
-    if (hi > lo) trimmable += hi - lo;
-  }
+  uint64_t live = c.use_live, binned = c.use_binned, top = c.use_top, trimmable = c.use_trimmable;
   std::string s = fmt::format("{} arena{} reserve{} {} of address space ({} obtained from the system): {} in use, {} free "
                               "in bins, {} in top chunks; malloc_trim(0) could return about {}",
                               c.arenas.size(), c.arenas.size() == 1 ? "" : "s", c.arenas.size() == 1 ? "s" : "",
                               human(reserved), human(system), human(live), human(binned), human(top), human(trimmable));
   if (thread_arenas)
-    s += fmt::format("; the {} thread arena{} alone reserve {} (MALLOC_ARENA_MAX caps how many are created)", thread_arenas,
-                     thread_arenas == 1 ? "" : "s", human(thread_reserved));
+    s += fmt::format("; the {} thread arena{} alone reserve{} {} (MALLOC_ARENA_MAX caps how many are created)",
+                     thread_arenas, thread_arenas == 1 ? "" : "s", thread_arenas == 1 ? "s" : "", human(thread_reserved));
   c.notes.push_back(s);
 }
 

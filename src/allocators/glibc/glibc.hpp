@@ -296,6 +296,9 @@ struct Ctx {
   std::vector<uint64_t> tcache_structs;             // chunk addresses, sorted
   std::vector<std::pair<uint64_t, uint64_t>> walked;  // [start, end) ranges of walked heap memory
   std::vector<std::string> notes;
+  // Filled by the heap walk for the arena-bloat note: bytes in use, free in bins (not tcache),
+  // in top chunks, and what malloc_trim(0) could give back.
+  uint64_t use_live = 0, use_binned = 0, use_top = 0, use_trimmable = 0;
   uint64_t mmapped_found = 0, mmapped_bytes = 0;
   bool mmapped_complete = true;
 

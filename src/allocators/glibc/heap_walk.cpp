@@ -4,6 +4,8 @@
 // cannot be right becomes a finding and the walk resyncs 16 bytes at a time.
 #include <fmt/format.h>
 
+#include <sys/mman.h>
+
 #include <algorithm>
 
 #include "glibc.hpp"
@@ -169,7 +171,7 @@ class RegionWalker {
                      fmt::format("expected PREV_INUSE set: the previous chunk {:#x} is in use", p - prev_size));
       }
       uint64_t next = p + sz;
-      w_.prefetch(next + 1024);  // headers are read in address order: stay ahead of the walk
+      w_.prefetch(next + 8192);  // headers are read in address order: stay ahead of the walk
       uint64_t next_hdr = kPrevInuse;
       bool next_known = next < end && w_.get(next + 8, next_hdr);
       bool next_prev_inuse = !next_known || (next_hdr & kPrevInuse);
@@ -237,6 +239,13 @@ class RegionWalker {
       ch.allocator = c_.alloc;
       ch.flags = flags;
       c_.out().add(ch);
+      if (state != ChunkState::kFree) {
+        c_.use_live += sz - 8;
+      } else if (bin != ChunkBin::kTcache) {  // malloc_trim leaves tcaches alone
+        c_.use_binned += sz;
+        uint64_t lo = (p + 0x30 + kPage - 1) & ~(kPage - 1), hi = (p + sz) & ~(kPage - 1);
+        if (hi > lo) c_.use_trimmable += hi - lo;
+      }
       prev_size = sz;
       prev_free = state == ChunkState::kFree && binned;
       prev_binned = binned;
@@ -279,6 +288,8 @@ class RegionWalker {
     ch.bin = ChunkBin::kTop;
     ch.allocator = c_.alloc;
     c_.out().add(ch);
+    c_.use_top += shown;
+    if (shown > kMinChunk + kPage) c_.use_trimmable += (shown - kMinChunk - 1) & ~(kPage - 1);
   }
 
   Ctx& c_;
@@ -291,8 +302,39 @@ class RegionWalker {
 
 }  // namespace
 
+// Sorts free-list entries by address: std::sort for few, an LSD radix sort on the bits that
+// differ for many (millions of free chunks in one bin are not rare in a dying process).
+static void sort_frees(std::vector<FreeRef>& v) {
+  auto less = [](const FreeRef& a, const FreeRef& b) { return a.chunk < b.chunk; };
+  if (v.size() < (1u << 16)) {
+    std::sort(v.begin(), v.end(), less);
+    return;
+  }
+  uint64_t lo = UINT64_MAX, hi = 0;
+  for (const FreeRef& f : v) {
+    lo = std::min(lo, f.chunk);
+    hi = std::max(hi, f.chunk);
+  }
+  int bits = 64 - __builtin_clzll((hi - lo) | 1);
+  std::vector<FreeRef> tmp(v.size());
+  constexpr int kDigit = 11;
+  std::vector<size_t> count(size_t{1} << kDigit);
+  for (int shift = 0; shift < bits; shift += kDigit) {
+    std::fill(count.begin(), count.end(), 0);
+    for (const FreeRef& f : v) count[((f.chunk - lo) >> shift) & ((1u << kDigit) - 1)]++;
+    size_t sum = 0;
+    for (size_t& n : count) {
+      size_t k = n;
+      n = sum;
+      sum += k;
+    }
+    for (const FreeRef& f : v) tmp[count[((f.chunk - lo) >> shift) & ((1u << kDigit) - 1)]++] = f;
+    v.swap(tmp);
+  }
+}
+
 void walk_heaps(Ctx& c) {
-  std::sort(c.frees.begin(), c.frees.end(), [](const FreeRef& a, const FreeRef& b) { return a.chunk < b.chunk; });
+  sort_frees(c.frees);
   std::vector<Region> regions;
   for (const ArenaState& a : c.arenas)
     for (const HeapRegion& h : a.heaps) {
@@ -309,6 +351,11 @@ void walk_heaps(Ctx& c) {
     uint64_t total = rows.size() + 256;
     for (const Region& r : regions) total += count_region(c, r);
     rows.reserve(total);
+  }
+  {
+    uintptr_t lo = (reinterpret_cast<uintptr_t>(rows.data() + rows.size()) + (2 << 20) - 1) & ~uintptr_t((2 << 20) - 1);
+    uintptr_t hi = reinterpret_cast<uintptr_t>(rows.data() + rows.capacity()) & ~uintptr_t((2 << 20) - 1);
+    if (hi > lo) ::madvise(reinterpret_cast<void*>(lo), hi - lo, 14 /*MADV_HUGEPAGE*/);
   }
   for (const Region& r : regions) {
     RegionWalker w(c, r, c.frees.end());
