@@ -56,7 +56,7 @@ void walk_fastbins(Ctx& c, const ArenaState& a) {
       else if (sz > c.global_max_fast && c.debug.global_max_fast)
         c.finding("fastbin-index-mismatch", p,
                   fmt::format("expected fastbin chunks up to global_max_fast {:#x}, found {:#x}", c.global_max_fast, sz));
-      c.frees.push_back({p, a.index, ChunkBin::kFastbin, 0});
+      c.frees.emplace_back(p, ChunkBin::kFastbin);
       uint64_t stored = c.mem.u64_or(p + 16, 0);
       link_at = p + 16;
       p = l.safe_linking ? reveal(p + 16, stored) : stored;
@@ -92,12 +92,12 @@ bool walk_bin_both_ends(Ctx& c, const ArenaState& a, int i, uint64_t cap) {
     if (!node(f, fw) || fw[2] != fprev || !bin_size_ok(a, i, chunksize(fw[0]))) return fail();
     if (large && chunksize(fw[0]) > fsize_last) return fail();
     fsize_last = chunksize(fw[0]);
-    c.frees.push_back({f, a.index, kind, 0});
+    c.frees.emplace_back(f, kind);
     if (f == b) return true;
     if (!node(b, bw) || bw[1] != bnext || !bin_size_ok(a, i, chunksize(bw[0]))) return fail();
     if (large && chunksize(bw[0]) < bsize_last) return fail();
     bsize_last = chunksize(bw[0]);
-    c.frees.push_back({b, a.index, kind, 0});
+    c.frees.emplace_back(b, kind);
     if (fw[1] == b) return !large || fsize_last >= bsize_last ? true : fail();
     fprev = f;
     f = fw[1];
@@ -153,7 +153,7 @@ void walk_bin(Ctx& c, const ArenaState& a, int i, uint64_t cap) {
                   fmt::format("expected large bin {} sorted by decreasing size, found {:#x} after {:#x}", i, sz, last_size));
       last_size = sz;
     }
-    c.frees.push_back({p, a.index, kind, 0});
+    c.frees.emplace_back(p, kind);
     prev = p;
     p = pfd;
   }

@@ -83,28 +83,28 @@ void check_free_refs(Ctx& c) {
   // c.frees is sorted by chunk (walk_heaps sorted it).
   for (size_t i = 0; i < c.frees.size();) {
     size_t j = i + 1;
-    while (j < c.frees.size() && c.frees[j].chunk == c.frees[i].chunk) ++j;
+    while (j < c.frees.size() && c.frees[j].chunk() == c.frees[i].chunk()) ++j;
     const FreeRef& f = c.frees[i];
-    if (!f.matched)
-      c.finding("bin-entry-not-a-chunk", f.chunk,
+    if (!f.matched())
+      c.finding("bin-entry-not-a-chunk", f.chunk(),
                 fmt::format("expected the {} entry {:#x} to start a chunk of a heap walk, found no chunk starting there",
-                            bin_name(f.bin), f.chunk));
+                            bin_name(f.bin()), f.chunk()));
     if (j - i > 1) {
       bool all_tcache = true, all_fast = true;
       std::string where;
       for (size_t k = i; k < j; ++k) {
-        all_tcache &= c.frees[k].bin == ChunkBin::kTcache;
-        all_fast &= c.frees[k].bin == ChunkBin::kFastbin;
-        where += (k > i ? ", " : "") + std::string(bin_name(c.frees[k].bin));
+        all_tcache &= c.frees[k].bin() == ChunkBin::kTcache;
+        all_fast &= c.frees[k].bin() == ChunkBin::kFastbin;
+        where += (k > i ? ", " : "") + std::string(bin_name(c.frees[k].bin()));
       }
       // Repeats inside one tcache or one fastbin list were reported by the list walks.
       if (!all_tcache && !all_fast)
         c.finding(std::any_of(c.frees.begin() + static_cast<ptrdiff_t>(i), c.frees.begin() + static_cast<ptrdiff_t>(j),
-                              [](const FreeRef& r) { return r.bin == ChunkBin::kTcache; })
+                              [](const FreeRef& r) { return r.bin() == ChunkBin::kTcache; })
                       ? "tcache-double-free"
                       : "double-free",
-                  f.chunk + 16,
-                  fmt::format("expected a free chunk in one list, found {:#x} in {} lists ({})", f.chunk + 16, j - i, where));
+                  f.chunk() + 16,
+                  fmt::format("expected a free chunk in one list, found {:#x} in {} lists ({})", f.chunk() + 16, j - i, where));
     }
     i = j;
   }
@@ -119,7 +119,7 @@ void check_abort_message(Ctx& c) {
   auto tcache_chunks = [&] {
     std::vector<uint64_t> v;
     for (const FreeRef& f : c.frees)
-      if (f.bin == ChunkBin::kTcache) v.push_back(f.chunk);
+      if (f.bin() == ChunkBin::kTcache) v.push_back(f.chunk());
     return v;
   };
   if (msg->find("double free detected in tcache") != std::string::npos) {

@@ -260,12 +260,19 @@ struct TcacheInfo {
   std::vector<uint64_t> entries;
 };
 
+// One free-list entry, packed in 8 bytes (millions of them are possible): the chunk address
+// (user-space, < 2^48), its list, and whether the heap walk found a chunk starting there.
 struct FreeRef {
-  uint64_t chunk = 0;
-  uint16_t arena = 0;  // ChunkTable arena index
-  ChunkBin bin = ChunkBin::kNone;
-  uint8_t matched = 0;
+  uint64_t v = 0;
+  FreeRef() = default;
+  FreeRef(uint64_t chunk_addr, ChunkBin b) : v((chunk_addr & kAddrMask) | (static_cast<uint64_t>(b) << 48)) {}
+  uint64_t chunk() const { return v & kAddrMask; }
+  ChunkBin bin() const { return static_cast<ChunkBin>((v >> 48) & 0x7f); }
+  bool matched() const { return v >> 63; }
+  void set_matched() { v |= 1ull << 63; }
+  static constexpr uint64_t kAddrMask = (1ull << 48) - 1;
 };
+static_assert(sizeof(FreeRef) == 8);
 
 struct Ctx {
   Session& s;

@@ -113,7 +113,7 @@ class RegionWalker {
     bool non_main = !a.main;
     uint64_t end = h.end;
     uint64_t p = h.first;
-    it_ = std::lower_bound(c_.frees.begin(), end_, p, [](const FreeRef& f, uint64_t x) { return f.chunk < x; });
+    it_ = std::lower_bound(c_.frees.begin(), end_, p, [](const FreeRef& f, uint64_t x) { return f.chunk() < x; });
     ts_ = std::lower_bound(c_.tcache_structs.begin(), c_.tcache_structs.end(), p);
     uint64_t prev_size = 0;  // size of the previous chunk, 0 when unknown
     bool prev_free = false, prev_binned = false;
@@ -178,11 +178,11 @@ class RegionWalker {
 
       ChunkBin bin = ChunkBin::kNone;
       bool listed = false;
-      while (it_ != end_ && it_->chunk < p) ++it_;
-      while (it_ != end_ && it_->chunk == p) {
-        if (!listed) bin = it_->bin;
+      while (it_ != end_ && it_->chunk() < p) ++it_;
+      while (it_ != end_ && it_->chunk() == p) {
+        if (!listed) bin = it_->bin();
         listed = true;
-        it_->matched = 1;
+        it_->set_matched();
         ++it_;
       }
       ChunkState state = ChunkState::kLive;
@@ -278,7 +278,7 @@ class RegionWalker {
     if (shown < 8) return;
     c_.out().arenas[a.index].top_size = shown;
     // Consume free refs that point at top (a corrupted list).
-    while (it_ != end_ && it_->chunk < p) ++it_;
+    while (it_ != end_ && it_->chunk() < p) ++it_;
     Chunk ch{};
     ch.address = p + 16;
     ch.size = shown - 8;
@@ -305,15 +305,17 @@ class RegionWalker {
 // Sorts free-list entries by address: std::sort for few, an LSD radix sort on the bits that
 // differ for many (millions of free chunks in one bin are not rare in a dying process).
 static void sort_frees(std::vector<FreeRef>& v) {
-  auto less = [](const FreeRef& a, const FreeRef& b) { return a.chunk < b.chunk; };
+  auto less = [](const FreeRef& a, const FreeRef& b) { return a.chunk() < b.chunk(); };
+  // The radix sort's second buffer (8 bytes per entry) is gone before the rows are written,
+  // so the peak stays at 16 bytes per free chunk, below the 24 of its row.
   if (v.size() < (1u << 16)) {
     std::sort(v.begin(), v.end(), less);
     return;
   }
   uint64_t lo = UINT64_MAX, hi = 0;
   for (const FreeRef& f : v) {
-    lo = std::min(lo, f.chunk);
-    hi = std::max(hi, f.chunk);
+    lo = std::min(lo, f.chunk());
+    hi = std::max(hi, f.chunk());
   }
   int bits = 64 - __builtin_clzll((hi - lo) | 1);
   std::vector<FreeRef> tmp(v.size());
@@ -321,20 +323,19 @@ static void sort_frees(std::vector<FreeRef>& v) {
   std::vector<size_t> count(size_t{1} << kDigit);
   for (int shift = 0; shift < bits; shift += kDigit) {
     std::fill(count.begin(), count.end(), 0);
-    for (const FreeRef& f : v) count[((f.chunk - lo) >> shift) & ((1u << kDigit) - 1)]++;
+    for (const FreeRef& f : v) count[((f.chunk() - lo) >> shift) & ((1u << kDigit) - 1)]++;
     size_t sum = 0;
     for (size_t& n : count) {
       size_t k = n;
       n = sum;
       sum += k;
     }
-    for (const FreeRef& f : v) tmp[count[((f.chunk - lo) >> shift) & ((1u << kDigit) - 1)]++] = f;
+    for (const FreeRef& f : v) tmp[count[((f.chunk() - lo) >> shift) & ((1u << kDigit) - 1)]++] = f;
     v.swap(tmp);
   }
 }
 
 void walk_heaps(Ctx& c) {
-  sort_frees(c.frees);
   std::vector<Region> regions;
   for (const ArenaState& a : c.arenas)
     for (const HeapRegion& h : a.heaps) {
@@ -352,6 +353,7 @@ void walk_heaps(Ctx& c) {
     for (const Region& r : regions) total += count_region(c, r);
     rows.reserve(total);
   }
+  sort_frees(c.frees);
   {
     uintptr_t lo = (reinterpret_cast<uintptr_t>(rows.data() + rows.size()) + (2 << 20) - 1) & ~uintptr_t((2 << 20) - 1);
     uintptr_t hi = reinterpret_cast<uintptr_t>(rows.data() + rows.capacity()) & ~uintptr_t((2 << 20) - 1);

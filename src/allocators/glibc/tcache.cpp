@@ -99,7 +99,7 @@ void walk_tcache(Ctx& c, const TcacheInfo& t, std::unordered_set<uint64_t>& seen
       if (hdr & kIsMmapped)
         c.finding("tcache-bad-entry", e, "expected a heap chunk in the tcache, found an mmapped chunk header");
       if (l.tc_key) keys.push_back({e, c.mem.u64_or(e + 8, 0)});
-      c.frees.push_back({e - 16, 0, ChunkBin::kTcache, 0});
+      c.frees.emplace_back(e - 16, ChunkBin::kTcache);
       n++;
       uint64_t stored = c.mem.u64_or(e, 0);
       prev = e;
