@@ -249,6 +249,7 @@ struct ArenaState {
   uint64_t top_size = 0;  // as read (may be corrupt)
   bool initialized = false;  // top is no longer the initial (unsorted bin) pseudo chunk
   bool lists_known = true;   // false: a raw dump without this arena's malloc_state
+  bool top_at_end = false;   // raw dump: top unknown, it is the chunk that reaches the end
   uint64_t bin_at(int i, const Layout& l) const;  // address of the bin header pseudo chunk
   bool in_heaps(uint64_t chunk) const;
 };

@@ -132,6 +132,12 @@ class RegionWalker {
       }
       uint64_t sz = chunksize(hdr);
       uint64_t limit = r_.top && p < r_.top ? r_.top : end;
+      if (a.top_at_end && !r_.top && sz >= kMinChunk && !(sz & kAlignMask) && sz >= end - p) {
+        emit_top(p, prev_binned);  // a dump ends with top (or is cut inside it)
+        reached_top = true;
+        p = end;
+        break;
+      }
       if (sz < kMinChunk || (sz & kAlignMask) || sz > limit - p) {
         // Fenceposts close a region top no longer lives in: an old arena heap ends in a
         // 0x10 and a 0 chunk, a non-contiguous sbrk region in two 0x10 chunks.
@@ -266,6 +272,7 @@ class RegionWalker {
     w_.get(p + 8, hdr);
     uint64_t sz = chunksize(hdr);
     bool bad = sz > a.system_mem || sz > end - p || sz < kMinChunk || (sz & kAlignMask);
+    if (a.top_at_end && sz >= kMinChunk && !(sz & kAlignMask)) bad = false;  // the dump may stop inside top
     if (bad)
       c_.finding("corrupted-top-size", p,
                  fmt::format("expected the top chunk size at most system_mem {:#x} and ending inside the heap ({:#x} bytes "
@@ -274,7 +281,7 @@ class RegionWalker {
     if (!(hdr & kPrevInuse) && !bad)
       c_.finding("bad-prev-inuse", p, "expected PREV_INUSE set on the top chunk, found it clear");
     if (prev_binned) c_.finding("adjacent-free-chunks", p, "expected the free chunk before top to be merged into it");
-    uint64_t shown = bad ? end - p : sz;
+    uint64_t shown = bad || sz > end - p ? end - p : sz;
     if (shown < 8) return;
     c_.out().arenas[a.index].top_size = shown;
     // Consume free refs that point at top (a corrupted list).

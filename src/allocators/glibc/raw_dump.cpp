@@ -20,10 +20,12 @@ struct Chain {
   bool reaches_end = false;  // the last chunk runs to (or past) the end of the range
 };
 
-Chain follow(const Ctx& c, uint64_t first, uint64_t end, bool non_main) {
+// Follows at most `max` chunk headers: enough to tell a heap from other bytes (the walk
+// proper finds the rest, top included).
+Chain follow(const Ctx& c, uint64_t first, uint64_t end, bool non_main, uint64_t max = 64) {
   Chain ch;
   uint64_t p = first;
-  while (p + 16 <= end) {
+  while (p + 16 <= end && ch.chunks < max) {
     auto h = c.mem.u64(p + 8);
     if (!h) break;
     uint64_t sz = chunksize(*h);
@@ -84,6 +86,7 @@ bool arena_heap(Ctx& c, const RawRange& r) {
     a.lists_known = false;
     a.heaps.push_back({base, base + hi, heap_end});
     a.top = ch.reaches_end ? ch.last : 0;
+    a.top_at_end = !a.top;
     a.top_size = a.top ? chunksize(c.mem.u64_or(a.top + 8, 0)) : 0;
     a.system_mem = w[2];
     c.layout.heap_info_size = hi;
@@ -106,6 +109,7 @@ bool main_heap(Ctx& c, const RawRange& r) {
   a.heaps.push_back({0, first, end});
   // The main heap ends with top: the last chunk when it runs to the end of the dump.
   a.top = ch.reaches_end ? ch.last : 0;
+  a.top_at_end = !a.top;
   a.top_size = a.top ? chunksize(c.mem.u64_or(a.top + 8, 0)) : 0;
   a.system_mem = r.size;
   c.arenas.push_back(std::move(a));
