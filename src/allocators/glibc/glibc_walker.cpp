@@ -108,6 +108,15 @@ class GlibcWalker : public AllocatorWalker {
     if (c.mpv.valid)
       notes.push_back(fmt::format("mmapped chunks: {} found, mp_ says {} ({:#x} bytes)", c.mmapped_found, c.mpv.n_mmaps,
                                   c.mpv.mmapped_mem));
+    for (const ArenaState& a : c.arenas)
+      if (a.last_remainder && a.lists_known) {
+        const Chunk* r = nullptr;
+        if (auto i = out.find(a.last_remainder + 16)) r = &out.chunks[*i];
+        notes.push_back(fmt::format("arena {:#x}: last remainder {:#x}{}", a.address, a.last_remainder,
+                                    r && r->address == a.last_remainder + 16
+                                        ? fmt::format(" ({} {})", state_name(r->state), bin_name(r->bin) ? bin_name(r->bin) : "")
+                                        : ""));
+      }
     for (std::string& n : c.notes) notes.push_back(std::move(n));
     ai.notes = std::move(notes);
   }

@@ -234,6 +234,28 @@ bool locate(Ctx& c) {
       }
     }
   }
+  if (!c.mp && !c.version.known()) {
+    // Unknown version: malloc_par lost the hugepage fields before 2.35; try that layout too.
+    Layout saved = c.layout;
+    Layout old = layout_for({2, 34});
+    for (auto f : {&Layout::mp_mmap_threshold, &Layout::mp_n_mmaps, &Layout::mp_n_mmaps_max, &Layout::mp_max_n_mmaps,
+                    &Layout::mp_mmapped_mem, &Layout::mp_max_mmapped_mem, &Layout::mp_sbrk_base, &Layout::mp_size})
+      c.layout.*f = old.*f;
+    for (auto f : {&Layout::mp_tcache_bins, &Layout::mp_tcache_max_bytes, &Layout::mp_tcache_count}) c.layout.*f = old.*f;
+    for (auto [lo, hi] : ranges) {
+      if (c.mp) break;
+      for (uint64_t x = lo; x + c.layout.mp_size <= hi; x += 8) {
+        MpValues v;
+        if (read_mp(c, x, v, true)) {
+          c.mp = x;
+          c.mpv = v;
+          c.notes.push_back("mp_ found by scanning libc's data for its default image (pre-2.35 layout)");
+          break;
+        }
+      }
+    }
+    if (!c.mp) c.layout = saved;
+  }
   if (!c.mp) c.notes.push_back("mp_ not found: main heap start taken from the mapping holding the top chunk");
   // global_max_fast and tcache_key are only known with symbols; defaults otherwise.
   if (c.debug.global_max_fast)

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 
 #include "corpus.hpp"
@@ -139,4 +140,24 @@ TEST_CASE("glibc walker reports the arena-bloat line", "[glibc][corpus]") {
     if (n.find("3 arenas reserve") != std::string::npos && n.find("malloc_trim(0) could return") != std::string::npos)
       found = true;
   CHECK(found);
+}
+
+TEST_CASE("an unidentified glibc version is probed from the heap", "[glibc][corpus]") {
+  // The bullseye kernel core names its libc libc-2.31.so; renamed, nothing tells the version
+  // (the host's libc.so.6 has another build-id), so the layout must come from the heap:
+  // heap_info 0x20, plain (not safe-linked) lists, the pre-2.35 malloc_par.
+  std::string core = cores_dir("bullseye") + "census.kcore.core.zst";
+  std::string truth_path = cores_dir("bullseye") + "census.kcore.truth.json";
+  if (!file_exists(core) || !file_exists(truth_path)) return;
+  std::vector<uint8_t> bytes = read_all(core);
+  const std::string from = "/usr/lib/x86_64-linux-gnu/libc-2.31.so", to = "/usr/lib/x86_64-linux-gnu/libc.so.2.31";
+  int renamed = 0;
+  for (auto it = bytes.begin(); (it = std::search(it, bytes.end(), from.begin(), from.end())) != bytes.end(); ++renamed)
+    std::copy(to.begin(), to.end(), it);
+  REQUIRE(renamed > 0);
+  auto s = open({temp_file("bullseye-renamed-libc.core", bytes)}, opts(true));
+  const ChunkTable& t = s->heap();
+  check_table({"bullseye", "kcore", "2.31"}, t, load_json(truth_path), "renamed libc");
+  CHECK(t.allocators[0].version.empty());
+  CHECK(t.allocators[0].located_by == "scan");
 }
