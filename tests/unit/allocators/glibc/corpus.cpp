@@ -36,13 +36,24 @@ std::unique_ptr<coresift::Session> open(const std::vector<std::string>& inputs, 
   return coresift::Session::open(opts);
 }
 
+namespace {
+// The per-run temp directory, removed when the test program exits.
+struct RunDir {
+  std::string path;
+  RunDir() {
+    path = (fs::temp_directory_path() / fmt::format("coresift-glibc-test-{}", ::getpid())).string();
+    fs::create_directories(path);
+  }
+  ~RunDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+}  // namespace
+
 static std::string run_dir() {
-  static std::string dir = [] {
-    std::string d = (fs::temp_directory_path() / fmt::format("coresift-glibc-test-{}", ::getpid())).string();
-    fs::create_directories(d);
-    return d;
-  }();
-  return dir;
+  static RunDir dir;
+  return dir.path;
 }
 
 std::vector<uint8_t> read_all(const std::string& path) {

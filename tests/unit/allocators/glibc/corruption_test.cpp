@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include <cstdio>
 #include <cstring>
 #include <random>
 
@@ -55,6 +56,7 @@ class PatchedCore {
     for (auto [addr, value] : patches) std::memcpy(bytes.data() + offset(addr), &value, 8);
     std::string p = temp_file(fmt::format("patched-{}.core", counter_++), bytes);
     auto s = open({p}, opts(nodbg));
+    std::remove(p.c_str());  // the session keeps it mapped
     s->heap();
     return s;
   }
