@@ -56,10 +56,11 @@ uint64_t present_end(const Ctx& c, uint64_t a) {
   return end;
 }
 
-// Does the chunk chain starting at `start` land exactly on `target`?
-bool chain_reaches(const Ctx& c, uint64_t start, uint64_t target, uint64_t max_steps) {
+// Does the chunk chain starting at `start` land exactly on `target`? Each header read costs
+// one unit of `budget`, shared by all the candidates tried.
+bool chain_reaches(const Ctx& c, uint64_t start, uint64_t target, uint64_t& budget) {
   uint64_t p = start;
-  for (uint64_t n = 0; n < max_steps && p < target; ++n) {
+  for (; budget > 0 && p < target; --budget) {
     auto sz = c.mem.u64(p + 8);
     if (!sz) return false;
     uint64_t s = chunksize(*sz);
@@ -89,9 +90,9 @@ void main_heaps(Ctx& c, ArenaState& a) {
   // Non-contiguous: the sbrk region ends in fenceposts, top lives in a later region.
   if (base_map) a.heaps.push_back({0, first, base_map->end});
   if (top_map) {
-    uint64_t start = 0;
-    for (uint64_t cand = top_map->start; cand <= a.top && cand < top_map->end; cand += kPage) {
-      if (chain_reaches(c, align16(cand), a.top, 1u << 20)) {
+    uint64_t start = 0, budget = 1ull << 24;
+    for (uint64_t cand = top_map->start; cand <= a.top && cand < top_map->end && budget > 0; cand += kPage) {
+      if (chain_reaches(c, align16(cand), a.top, budget)) {
         start = align16(cand);
         break;
       }
