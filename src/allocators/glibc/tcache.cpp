@@ -141,6 +141,36 @@ void collect_tcaches(Ctx& c) {
             break;
           }
   }
+  if (!c.tcache_tpoff) {
+    // No usable libc file: the TPOFF is the offset below every thread pointer that holds,
+    // in each thread, either nothing or a plausible tcache struct (and in some, one).
+    const auto& threads = c.s.process().threads;
+    int best_hits = 0;
+    for (int64_t k = -8; k >= -4096; k -= 8) {
+      int hits = 0;
+      bool bad = false;
+      for (const Thread& th : threads) {
+        if (!th.fs_base()) continue;
+        auto p = c.mem.u64(th.fs_base() + static_cast<uint64_t>(k));
+        if (!p) {
+          bad = true;
+          break;
+        }
+        if (*p == 0) continue;
+        if (!plausible_tcache(c, *p, false)) {
+          bad = true;
+          break;
+        }
+        hits++;
+      }
+      if (!bad && hits > best_hits) {
+        best_hits = hits;
+        c.tcache_tpoff = k;
+      }
+    }
+    if (c.tcache_tpoff)
+      c.tcache_method = fmt::format("scan of the threads' TLS: TPOFF {}", *c.tcache_tpoff);
+  }
   std::vector<TcacheInfo> found;
   if (c.tcache_tpoff) {
     for (const Thread& th : c.s.process().threads) {
