@@ -1,7 +1,10 @@
 // Locating je_arenas[] without symbols: the array sits in the library's writable data, slot i
-// holding arena i (arena->ind == i). Every arena of a process shares one base/emap layout, so
-// a candidate array is accepted only when each non-null slot validates.
+// holding arena i (arena->ind == i, or arena->base->ind on 5.2). Every arena of a process
+// shares one extent map.
+#include <fmt/format.h>
+
 #include <cstring>
+#include <map>
 
 #include "je_context.hpp"
 
@@ -32,6 +35,10 @@ bool locate_arenas(Context& c) {
   c.arenas.clear();
   const Layout& l = c.layout;
   if (l.arena_ind == kNoField && l.base_ind == kNoField) return false;
+  // Every word that points at a valid arena k votes for an array starting 8*k bytes before
+  // it; the start with the most votes wins, so a damaged slot (even slot 0) costs one arena,
+  // not the walk. Pointers to arena 0 elsewhere (a0) get one vote and lose to the array.
+  std::map<uint64_t, uint32_t> votes;
   for (const Range& r : c.rw) {
     for (uint64_t p = r.start; p + 8 <= r.end; p += 8) {
       auto v = c.mem->view(p, 8);
@@ -39,34 +46,54 @@ bool locate_arenas(Context& c) {
         p |= 0xfff;
         continue;
       }
-      uint64_t a0;
-      std::memcpy(&a0, v.data(), 8);
-      if (a0 == 0 || (a0 & 63) != 0 || !c.mem->is_present(a0 + l.arena_base, 8)) continue;
-      uint64_t emap0 = 0;
-      if (!arena_valid(c, a0, 0, &emap0)) continue;
-      // Candidate: every non-null slot must be arena i, sharing arena 0's emap.
-      std::vector<JeArena> found{{a0, 0}};
-      bool ok = true;
-      for (uint32_t i = 1; i < kMaxArenas && ok; ++i) {
-        uint64_t slot = p + 8ull * i;
-        auto w = c.u64(slot);
-        if (!w) break;  // the array ran off the data: accept what we have
-        if (*w == 0) continue;
-        uint64_t emap = 0;
-        if (!arena_valid(c, *w, i, &emap) || (l.arena_emap != kNoField && emap != emap0)) {
-          ok = false;
-          break;
-        }
-        found.push_back({*w, i});
-      }
-      if (!ok) continue;
-      c.arenas = std::move(found);
-      c.arenas_array = p;
-      if (l.arena_emap != kNoField) c.rtree = emap0;
-      return true;
+      uint64_t a;
+      std::memcpy(&a, v.data(), 8);
+      if (a == 0 || (a & 63) != 0 || !c.mem->is_present(a + l.arena_base, 8)) continue;
+      auto ind = c.arena_ind_of(a);
+      if (!ind || *ind >= kMaxArenas || uint64_t{*ind} * 8 > p - r.start) continue;
+      if (arena_valid(c, a, *ind, nullptr)) votes[p - 8ull * *ind]++;
     }
   }
-  return false;
+  uint64_t best = 0;
+  uint32_t best_votes = 0;
+  for (auto [start, n] : votes)
+    if (n > best_votes) best = start, best_votes = n;
+  if (!best_votes) return false;
+  // Read the chosen array; arenas must share one extent map (the most common one).
+  std::vector<std::pair<JeArena, uint64_t>> found;
+  std::map<uint64_t, uint32_t> emaps;
+  std::vector<uint64_t> bad_slots;
+  for (uint32_t i = 0; i < kMaxArenas; ++i) {
+    auto w = c.u64(best + 8ull * i);
+    if (!w) break;  // the array ran off the data
+    if (*w == 0) continue;
+    uint64_t emap = 0;
+    if (!arena_valid(c, *w, i, &emap)) {
+      bad_slots.push_back(best + 8ull * i);
+      continue;
+    }
+    found.push_back({{*w, i}, emap});
+    emaps[emap]++;
+  }
+  uint64_t emap = 0;
+  uint32_t emap_n = 0;
+  for (auto [e, n] : emaps)
+    if (n > emap_n) emap = e, emap_n = n;
+  for (auto& [ar, e] : found) {
+    if (l.arena_emap != kNoField && e != emap) {
+      c.finding("jemalloc-arena-corrupt", ar.address,
+                fmt::format("arena {} names extent map {:#x}, the other arenas {:#x}", ar.ind, e, emap));
+      continue;
+    }
+    c.arenas.push_back(ar);
+  }
+  for (uint64_t slot : bad_slots)
+    c.finding("jemalloc-arena-slot-corrupt", slot,
+              fmt::format("slot {} of the arena array holds {:#x}, which is not arena {}", (slot - best) / 8, c.u64_or0(slot),
+                          (slot - best) / 8));
+  c.arenas_array = best;
+  if (l.arena_emap != kNoField) c.rtree = emap;
+  return !c.arenas.empty();
 }
 
 void identify_huge_arena(Context& c) {

@@ -2,6 +2,7 @@
 // how. Internal to src/allocators/jemalloc/.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -98,9 +99,15 @@ struct Context {
 
   // Index of arena `ind` in `arenas`, or -1.
   int arena_slot(uint32_t ind) const;
+  // At most kFindingsPerKind findings of one kind; the rest are counted (flush_findings).
+  static constexpr uint64_t kFindingsPerKind = 50;
+  mutable std::map<std::string, uint64_t> finding_counts;
   void finding(std::string kind, uint64_t addr, std::string detail) const {
+    if (++finding_counts[kind] > kFindingsPerKind) return;
     out->add_finding(allocator, std::move(kind), addr, std::move(detail));
   }
+  // Adds one summary finding per kind that went over the limit.
+  void flush_findings() const;
   std::optional<uint64_t> u64(uint64_t a) const { return mem->read_u64(a); }
   // arena ind of the arena_t at `a` (through base_t on 5.2).
   std::optional<uint32_t> arena_ind_of(uint64_t a) const;

@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include <fmt/format.h>
+
 #include "je_context.hpp"
 
 namespace coresift::je {
@@ -10,6 +12,12 @@ int Context::arena_slot(uint32_t ind) const {
   for (size_t i = 0; i < arenas.size(); ++i)
     if (arenas[i].ind == ind) return static_cast<int>(i);
   return -1;
+}
+
+void Context::flush_findings() const {
+  for (const auto& [kind, n] : finding_counts)
+    if (n > kFindingsPerKind)
+      out->add_finding(allocator, kind, 0, fmt::format("{} more findings of this kind not listed", n - kFindingsPerKind));
 }
 
 std::optional<uint32_t> Context::arena_ind_of(uint64_t a) const {

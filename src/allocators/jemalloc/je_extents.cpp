@@ -91,6 +91,10 @@ struct Walker {
         continue;
       }
       if (key != cur.base) continue;  // interior or last page of an extent already taken
+      if (cur.size >= (uint64_t{1} << 47)) {
+        c.finding("jemalloc-extent-size", cur.base, fmt::format("extent {:#x} (edata {:#x}) claims {} bytes", cur.base, cur.edata, cur.size));
+        continue;
+      }
       c.extents.push_back(cur);
     }
   }

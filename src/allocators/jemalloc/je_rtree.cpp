@@ -36,15 +36,19 @@ std::vector<Probe> slabcur_probes(const Context& c) {
   return out;
 }
 
+// A root passes when most probes (a damaged bin may give a bad one) find their extent.
 bool probes_pass(const Context& c, uint64_t root, const std::vector<Probe>& probes) {
+  size_t good = 0, bad = 0;
   for (const Probe& p : probes) {
     auto elem = rtree_leaf_elem(c, root, p.key);
-    if (!elem) return false;
     uint8_t buf[16];
-    if (c.mem->read(*elem, buf, c.geom.leaf_size()) != c.geom.leaf_size()) return false;
-    if (decode_leaf(c, buf).edata != p.edata) return false;
+    if (elem && c.mem->read(*elem, buf, c.geom.leaf_size()) == c.geom.leaf_size() && decode_leaf(c, buf).edata == p.edata)
+      ++good;
+    else
+      ++bad;
+    if (bad * 2 >= probes.size()) return false;
   }
-  return true;
+  return good > bad;
 }
 
 // Without probes: the first few non-null leaves must name extents that contain their page.
@@ -138,14 +142,16 @@ bool locate_rtree(Context& c) {
     // whole array fits, checked against the probes.
     if (probes.empty()) continue;
     const uint64_t bytes = g.entries() * 8;
-    const uint64_t i0 = level_index(g, 0, probes[0].key);
-    for (const Range& r : c.rw) {
-      for (uint64_t root = r.start; root + bytes <= r.end; root += 8) {
-        auto first = c.u64(root + 8 * i0);
-        if (!first || *first == 0 || (*first & 7)) continue;
-        if (probes_pass(c, root, probes)) {
-          c.rtree_root = root;
-          return true;
+    for (size_t j = 0; j < probes.size() && j < 3; ++j) {  // a damaged first probe must not hide the root
+      const uint64_t i0 = level_index(g, 0, probes[j].key);
+      for (const Range& r : c.rw) {
+        for (uint64_t root = r.start; root + bytes <= r.end; root += 8) {
+          auto first = c.u64(root + 8 * i0);
+          if (!first || *first == 0 || (*first & 7)) continue;
+          if (probes_pass(c, root, probes)) {
+            c.rtree_root = root;
+            return true;
+          }
         }
       }
     }

@@ -48,18 +48,26 @@ class JemallocWalker : public AllocatorWalker {
     load_size_classes(c);
     if (static_) info.notes.push_back(fmt::format("linked statically into {}", module_->path));
 
+    c.allocator = out.add_allocator(std::move(info));
     // A layout is trusted once je_arenas[] validates with it and the extent map decodes.
+    // Findings made while trying a layout that is then rejected are dropped with it.
     bool found = false;
     std::vector<std::string> tried;
+    const size_t findings_mark = out.findings.size();
     for (const Layout& l : layouts_for(c.version)) {
       c.layout = l;
       tried.push_back(l.name);
+      out.findings.resize(findings_mark);
+      c.finding_counts.clear();
       if (!locate_arenas(c)) continue;
       if (!locate_rtree(c)) continue;
       found = true;
       break;
     }
-    c.allocator = out.add_allocator(std::move(info));
+    if (!found) {
+      out.findings.resize(findings_mark);
+      c.finding_counts.clear();
+    }
     AllocatorInfo& ai = out.allocators[c.allocator];
     if (!found) {
       ai.located_by = "none";
@@ -90,6 +98,7 @@ class JemallocWalker : public AllocatorWalker {
       a.table_index = out.add_arena(std::move(ar));
     }
     if (!walk_extent_map(c)) {
+      c.flush_findings();
       out.add_finding(c.allocator, "jemalloc-extent-map-unreadable", c.rtree_root, "the extent map could not be read; no regions reported");
       return;
     }
@@ -116,6 +125,7 @@ class JemallocWalker : public AllocatorWalker {
     cross_check_stats(c, out.allocators[c.allocator], first);
     // The layout was accepted on the arena array and the extent map; the slab and bin
     // invariants confirm it. Mostly broken ones mean a wrong table, not a corrupt heap.
+    c.flush_findings();
     AllocatorInfo& done = out.allocators[c.allocator];
     done.notes.push_back(fmt::format("layout check: {} of {} slabs have nfree equal to their bitmap", c.slabs_checked - c.slabs_nfree_bad,
                                      c.slabs_checked));
