@@ -23,7 +23,7 @@ std::unique_ptr<Session> open_path(const std::string& p) {
 }
 
 // The extents of the core, found the way the walker finds them.
-std::vector<je::Extent> extents_of(Session& s, je::Layout* layout_out, je::SizeClasses* sc_out) {
+std::vector<je::Extent> extents_of(Session& s, je::Layout* layout_out, je::SizeClasses* sc_out, uint64_t* arenas_array = nullptr) {
   ChunkTable scratch;
   je::Context c;
   c.process = &s.process();
@@ -45,6 +45,7 @@ std::vector<je::Extent> extents_of(Session& s, je::Layout* layout_out, je::SizeC
   REQUIRE(je::walk_extent_map(c));
   *layout_out = c.layout;
   *sc_out = c.sc;
+  if (arenas_array) *arenas_array = c.arenas_array;
   return c.extents;
 }
 
@@ -147,5 +148,54 @@ TEST_CASE("jemalloc walker: damaged slab bitmaps, extent arenas and sizes are fi
     ++live;
   }
   CHECK(live > 2000);
+  fs::remove(path);
+}
+
+TEST_CASE("jemalloc walker: a damaged arena array slot costs that arena only", "[jemalloc]") {
+  std::string why;
+  const coresift::test::JeCore* core = coresift::test::generated_je_core("gcore", "", &why);
+  if (!core) {
+    if (why.rfind("FAIL", 0) == 0) FAIL(why);
+    WARN("skipped: " << why);
+    return;
+  }
+  auto s = open_path(core->core);
+  je::Layout l;
+  je::SizeClasses sc;
+  uint64_t array = 0;
+  extents_of(*s, &l, &sc, &array);
+  REQUIRE(array);
+  std::vector<char> bytes(fs::file_size(core->core));
+  {
+    std::ifstream in(core->core, std::ios::binary);
+    in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  uint64_t off = file_offset(*s, array), garbage = 0x4141414141414140ull;
+  std::memcpy(&bytes[off], &garbage, 8);  // je_arenas[0]
+  std::string path = core->dir + "/slot0.core";
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  auto s2 = open_path(path);
+  const ChunkTable& t = s2->heap();
+  CHECK(has_finding(t, "jemalloc-arena-slot-corrupt", array));
+  std::set<int> inds;
+  for (const ArenaInfo& a : t.arenas)
+    if (a.kind == "arena" || a.kind == "huge") inds.insert(a.index);
+  CHECK_FALSE(inds.count(0));
+  // The other threads' regions are all still found with their arenas.
+  size_t live = 0;
+  for (const auto& a : core->truth.allocations) {
+    if (a["live"].get<int>() != 1 || a["arena"].get<int>() == 0) continue;
+    auto idx = t.find(coresift::test::hex(a["p"]));
+    REQUIRE(idx);
+    const Chunk& c = t.chunks[*idx];
+    CHECK(c.state == ChunkState::kLive);
+    REQUIRE(c.arena < t.arenas.size());
+    CHECK(t.arenas[c.arena].index == a["arena"].get<int>());
+    ++live;
+  }
+  CHECK(live > 1500);
   fs::remove(path);
 }
