@@ -18,7 +18,9 @@ namespace {
 // The GOT slot (link-time address) whose value is the TLS offset of the tsd, from the code of
 // the exported malloc; nullopt when the pattern is not there.
 std::optional<uint64_t> tpoff_slot_from_malloc(const DiskElf& elf) {
-  auto sym = elf.dynamic_symbol("malloc");
+  std::optional<uint64_t> sym;
+  for (const char* name : {"malloc", "je_malloc", "_rjem_malloc"})  // plain, --with-jemalloc-prefix, Rust's jemallocator
+    if (!sym) sym = elf.dynamic_symbol(name);
   if (!sym) return std::nullopt;
   auto code = elf.at_vaddr(*sym, 512);
   if (code.empty()) return std::nullopt;
@@ -148,6 +150,25 @@ void tpoff_from_tcaches(Context& c) {
   if (best) c.tpoff_source = "tcache list";
 }
 
+// Last resort (no library file, no tcache list): each thread's static TLS block lies just below
+// its fs_base; look for a tsd whose embedded tcache points into itself. tpoff is the same for
+// every thread, so the offset that most threads agree on wins.
+void tpoff_from_tls_scan(Context& c) {
+  constexpr int64_t kMaxTls = 256 * 1024;
+  std::map<int64_t, int> votes;
+  for (const Thread& th : c.process->threads) {
+    if (!th.fs_base()) continue;
+    for (int64_t k = 8; k <= kMaxTls; k += 8) {
+      uint64_t tsd = th.fs_base() - static_cast<uint64_t>(k);
+      if (tsd_has_tcache(c, tsd)) votes[-k]++;
+    }
+  }
+  int best = 0;
+  for (auto [d, v] : votes)
+    if (v > best) best = v, c.tpoff = d;
+  if (best) c.tpoff_source = fmt::format("TLS scan ({} of {} threads)", best, c.process->threads.size());
+}
+
 void read_cache_bins(Context& c, uint32_t ti) {
   const Layout& l = c.layout;
   TcacheInfo& t = c.tcaches[ti];
@@ -222,6 +243,7 @@ void locate_tcaches(Context& c) {
   tcaches_from_ql(c);
   if (!c.tpoff) {
     tpoff_from_tcaches(c);
+    if (!c.tpoff) tpoff_from_tls_scan(c);
     if (c.tpoff) tcaches_from_tsd(c);  // names the threads
   }
   (void)from_tsd;
