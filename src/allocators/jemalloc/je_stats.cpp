@@ -93,9 +93,15 @@ void cross_check_stats(Context& c, AllocatorInfo& info, size_t first_chunk) {
     }
   }
   // ArenaInfo.system_mem: bytes of extents an arena holds (active and cached, not retained).
+  // ArenaInfo.heaps: the address ranges of an arena's extents (any state), adjacent ones merged.
   std::map<uint32_t, uint64_t> held;
-  for (const Extent& e : c.extents)
+  std::map<uint32_t, std::vector<std::pair<uint64_t, uint64_t>>> ranges;
+  for (const Extent& e : c.extents) {
     if (e.state == ExtentState::kActive || e.state == ExtentState::kDirty || e.state == ExtentState::kMuzzy) held[e.arena] += e.size;
+    auto& r = ranges[e.arena];
+    if (!r.empty() && r.back().second == e.base) r.back().second = e.base + e.size;
+    else r.push_back({e.base, e.base + e.size});
+  }
   for (const JeArena& ar : c.arenas) {
     const ArenaCount& a = per[ar.ind];
     info.notes.push_back(fmt::format(
@@ -108,7 +114,10 @@ void cross_check_stats(Context& c, AllocatorInfo& info, size_t first_chunk) {
         bins += fmt::format(" {}:{}/{}", c.sc.bins[b].reg_size, n.curregs, n.curslabs * c.sc.bins[b].nregs);
       info.notes.push_back(fmt::format("arena {} bins (size:regions in use/slab capacity):{}", ar.ind, bins));
     }
-    if (ar.table_index < c.out->arenas.size()) c.out->arenas[ar.table_index].system_mem = held[ar.ind];
+    if (ar.table_index < c.out->arenas.size()) {
+      c.out->arenas[ar.table_index].system_mem = held[ar.ind];
+      c.out->arenas[ar.table_index].heaps = std::move(ranges[ar.ind]);
+    }
   }
   c.bins_checked = checked;
   c.bins_stats_bad = mismatches;
