@@ -239,14 +239,12 @@ void locate_tcaches(Context& c) {
     }
   }
   tcaches_from_tsd(c);
-  size_t from_tsd = c.tcaches.size();
   tcaches_from_ql(c);
   if (!c.tpoff) {
     tpoff_from_tcaches(c);
     if (!c.tpoff) tpoff_from_tls_scan(c);
     if (c.tpoff) tcaches_from_tsd(c);  // names the threads
   }
-  (void)from_tsd;
   for (uint32_t i = 0; i < c.tcaches.size(); ++i) read_cache_bins(c, i);
 }
 
