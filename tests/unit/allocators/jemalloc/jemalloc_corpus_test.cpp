@@ -2,6 +2,7 @@
 // (5.3.0, gcore and kernel core), trixie (5.3.0 built with LG_VADDR 57) and bullseye (5.2.1),
 // the foreign ones through a sysroot made from corpus/cores/SUITE/lib.
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
@@ -21,20 +22,36 @@ namespace {
 uint64_t hexval(const nlohmann::json& v) { return std::stoull(v.get<std::string>(), nullptr, 16); }
 
 // A sysroot with the suite's libraries (decompressed, aliases as relative symlinks), made once.
+struct Sysroots {
+  std::map<std::string, std::string> made;
+  ~Sysroots() {
+    for (const auto& [suite, dir] : made) {
+      std::error_code ec;
+      if (!dir.empty()) fs::remove_all(dir, ec);
+    }
+  }
+};
+
 std::string suite_sysroot(const std::string& suite) {
-  static std::map<std::string, std::string> made;
+  static Sysroots sysroots;
+  auto& made = sysroots.made;
   if (made.count(suite)) return made[suite];
   std::string lib = coresift::test::corpus_core(suite + "/lib");
   std::ifstream mf(lib + "/manifest.json");
   if (!mf.good()) return made[suite] = "";
   auto manifest = nlohmann::json::parse(mf);
   std::string root = (fs::temp_directory_path() / ("coresift-je-sysroot-" + suite + "-" + std::to_string(getpid()))).string();
+  made[suite] = root;  // removed at exit even when a step below fails
   for (const auto& l : manifest["libraries"]) {
     std::string path = l["path"];
     fs::path dst = root + path;
     fs::create_directories(dst.parent_path());
     std::string cmd = "zstd -qfd '" + lib + "/" + l["file"].get<std::string>() + "' -o '" + dst.string() + "'";
-    if (std::system(cmd.c_str()) != 0) return made[suite] = "";
+    if (std::system(cmd.c_str()) != 0) {
+      std::error_code ec;
+      fs::remove_all(root, ec);
+      return made[suite] = "";
+    }
     for (const auto& a : l["aliases"]) {
       fs::path al = root + a.get<std::string>();
       fs::create_directories(al.parent_path());
@@ -42,7 +59,7 @@ std::string suite_sysroot(const std::string& suite) {
       fs::create_symlink(fs::relative(dst, al.parent_path()), al, ec);
     }
   }
-  return made[suite] = root;
+  return root;
 }
 
 // with_files: give the walker the suite's library files (version string, malloc disassembly);
