@@ -58,4 +58,19 @@ int run_report(const CommonArgs& args, const std::function<nlohmann::json(Sessio
   return 0;
 }
 
+int run_streamed(const CommonArgs& args, const std::function<void(Session&)>& write) {
+  std::unique_ptr<Session> s;
+  try {
+    s = Session::open(to_options(args));
+    s->heap();  // walk first, so warnings come before the rows
+  } catch (const InputError& e) {
+    std::cerr << "coresift: " << e.what() << "\n";
+    return 3;
+  }
+  for (const Warning& w : s->diag().warnings()) std::cerr << "coresift: warning: " << w.to_string() << "\n";
+  write(*s);
+  std::cout.flush();
+  return 0;
+}
+
 }  // namespace coresift::cli

@@ -31,6 +31,9 @@ Options to_options(const CommonArgs& args);
 int run_report(const CommonArgs& args, const std::function<nlohmann::json(Session&)>& build,
                const std::function<std::string(const nlohmann::json&)>& render);
 
+// Like run_report for commands that stream their own output (too big for one document).
+int run_streamed(const CommonArgs& args, const std::function<void(Session&)>& write);
+
 // Registration: every command file defines one of these; main.cpp calls them all.
 using Runner = std::function<int()>;
 void register_process_commands(CLI::App& app, Runner& run);

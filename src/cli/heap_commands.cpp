@@ -1,4 +1,6 @@
 // heap, chunks.
+#include <iostream>
+
 #include "command.hpp"
 #include "coresift/report/heap_report.hpp"
 
@@ -32,7 +34,8 @@ void register_heap_commands(CLI::App& app, Runner& run) {
       f.min_size = min_size;
       f.max_size = max_size;
       if (!arena.empty()) f.arena = std::stoull(arena, nullptr, 16);
-      return run_report(chunks_args, [f](Session& s) { return chunks_json(s, f); }, csv ? chunks_csv : chunks_text);
+      ChunkFormat format = chunks_args.json ? ChunkFormat::kJson : csv ? ChunkFormat::kCsv : ChunkFormat::kText;
+      return run_streamed(chunks_args, [f, format](Session& s) { write_chunks(s, f, format, std::cout); });
     };
   });
 }

@@ -80,6 +80,62 @@ json chunks_json(Session& s, const ChunkFilter& f) {
   return {{"chunks", rows}, {"warnings", warnings_json(s.diag())}};
 }
 
+namespace {
+
+bool keep(const ChunkTable& t, const Chunk& c, const ChunkFilter& f) {
+  if (f.state && c.state != *f.state) return false;
+  if (c.size < f.min_size || c.size > f.max_size) return false;
+  if (f.arena && (c.arena >= t.arenas.size() || t.arenas[c.arena].address != *f.arena)) return false;
+  return true;
+}
+
+}  // namespace
+
+void write_chunks(Session& s, const ChunkFilter& f, ChunkFormat format, std::ostream& out) {
+  const ChunkTable& t = s.heap();
+  std::string buf;
+  uint64_t rows = 0;
+  auto flush = [&] {
+    out << buf;
+    buf.clear();
+  };
+  if (format == ChunkFormat::kJson) buf += "{\n  \"chunks\": [";
+  if (format == ChunkFormat::kCsv) buf += "address,size,chunk_size,state,bin,arena,allocator\n";
+  if (format == ChunkFormat::kText)
+    buf += fmt::format("{:<18}  {:>10}  {:>10}  {:<14}  {:<8}  {:<18}  {}\n", "ADDRESS", "SIZE", "CHUNK", "STATE", "BIN",
+                       "ARENA", "ALLOCATOR");
+  for (const Chunk& c : t.chunks) {
+    if (!keep(t, c, f)) continue;
+    const char* bin = bin_name(c.bin);
+    std::string arena = c.arena < t.arenas.size() ? hex_addr(t.arenas[c.arena].address) : "";
+    const std::string& alloc = c.allocator < t.allocators.size() ? t.allocators[c.allocator].name : std::string();
+    switch (format) {
+      case ChunkFormat::kJson:
+        buf += fmt::format(
+            "{}\n    {{\"address\": \"{:#x}\", \"size\": {}, \"chunk_size\": {}, \"state\": \"{}\", \"bin\": {}, "
+            "\"arena\": {}, \"allocator\": {}}}",
+            rows ? "," : "", c.address, static_cast<uint64_t>(c.size), c.chunk_size(), state_name(c.state),
+            bin ? fmt::format("\"{}\"", bin) : "null", arena.empty() ? "null" : "\"" + arena + "\"",
+            alloc.empty() ? "null" : "\"" + alloc + "\"");
+        break;
+      case ChunkFormat::kCsv:
+        buf += fmt::format("{:#x},{},{},{},{},{},{}\n", c.address, static_cast<uint64_t>(c.size), c.chunk_size(),
+                           state_name(c.state), bin ? bin : "", arena, alloc);
+        break;
+      case ChunkFormat::kText:
+        buf += fmt::format("{:<18}  {:>10}  {:>10}  {:<14}  {:<8}  {:<18}  {}\n", hex_addr(c.address),
+                           static_cast<uint64_t>(c.size), c.chunk_size(), state_name(c.state), bin ? bin : "-",
+                           arena.empty() ? "-" : arena, alloc.empty() ? "-" : alloc);
+        break;
+    }
+    ++rows;
+    if (buf.size() > (1 << 20)) flush();
+  }
+  if (format == ChunkFormat::kJson) buf += fmt::format("\n  ],\n  \"warnings\": {}\n}}\n", warnings_json(s.diag()).dump());
+  if (format == ChunkFormat::kText) buf += fmt::format("{} chunks\n", rows);
+  flush();
+}
+
 std::string heap_text(const json& d) {
   std::string out;
   if (d["allocators"].empty()) return "no allocator found in this process\n";

@@ -2,6 +2,7 @@
 #pragma once
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <ostream>
 #include <string>
 
 #include "coresift/session.hpp"
@@ -21,6 +22,10 @@ nlohmann::json chunks_json(Session& s, const ChunkFilter& f);
 
 std::string heap_text(const nlohmann::json& doc);
 std::string chunks_text(const nlohmann::json& doc);
+// Streams the chunk rows (same JSON schema as chunks_json, or a table, or CSV) without
+// building a document: a 10 M-chunk heap would otherwise need gigabytes.
+enum class ChunkFormat { kJson, kText, kCsv };
+void write_chunks(Session& s, const ChunkFilter& f, ChunkFormat fmt, std::ostream& out);
 std::string chunks_csv(const nlohmann::json& doc);
 
 }  // namespace coresift
