@@ -1,6 +1,7 @@
 // Writes the fuzz seed corpus (tests/fuzz/seeds/) from the synthetic core builder:
 //   make_seeds DIR
 // Each seed is small (a few KiB) so the fuzzer's mutations stay dense over the headers.
+// Names avoid *.core, which .gitignore keeps for real dumps.
 #include <elf.h>
 
 #include <cstdio>
@@ -45,24 +46,24 @@ int main(int argc, char** argv) {
   }
   const std::string dir = argv[1];
   CoreImage typical = typical_core().build();
-  write(dir, "typical.core", typical.bytes);
-  write(dir, "rich.core", rich_core().bytes());
-  write(dir, "threads.core", three_threads().bytes());
-  write(dir, "pn_xnum.core", typical_core().pn_xnum().bytes());
-  write(dir, "no_notes.core", CoreBuilder().load(0x1000, 0x40, pattern(0x40)).bytes());
-  write(dir, "overlap.core",
+  write(dir, "core-typical", typical.bytes);
+  write(dir, "core-rich", rich_core().bytes());
+  write(dir, "core-threads", three_threads().bytes());
+  write(dir, "core-pn_xnum", typical_core().pn_xnum().bytes());
+  write(dir, "core-no_notes", CoreBuilder().load(0x1000, 0x40, pattern(0x40)).bytes());
+  write(dir, "core-overlap",
         CoreBuilder().load(0x1000, 0x80, pattern(0x80, 1)).load(0x1040, 0x80, pattern(0x80, 2)).bytes());
   Bytes cut(typical.bytes.begin(), typical.bytes.begin() + static_cast<long>(typical.layout.load_offsets[2] + 8));
-  write(dir, "truncated.core", cut);
+  write(dir, "core-truncated", cut);
 
   // Compressed copies: one per format, and one cut short.
   TempDir tmp;
-  std::string plain = tmp.write("typical.core", typical.bytes);
-  write(dir, "typical.core.zst", read_file(compress_with("zstd", plain)));
-  write(dir, "typical.core.xz", read_file(compress_with("xz", plain)));
-  write(dir, "typical.core.gz", read_file(compress_with("gzip", plain)));
+  std::string plain = tmp.write("core-typical", typical.bytes);
+  write(dir, "core-typical.zst", read_file(compress_with("zstd", plain)));
+  write(dir, "core-typical.xz", read_file(compress_with("xz", plain)));
+  write(dir, "core-typical.gz", read_file(compress_with("gzip", plain)));
   Bytes zst = read_file(plain + ".zst");
   zst.resize(zst.size() * 2 / 3);
-  write(dir, "truncated.core.zst", zst);
+  write(dir, "core-truncated.zst", zst);
   return 0;
 }
