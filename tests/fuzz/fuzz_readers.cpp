@@ -18,11 +18,13 @@
 #include "coresift/input/inputs.hpp"
 #include "coresift/input/mapped_file.hpp"
 #include "coresift/process/process.hpp"
+#include "fuzz/mem_file.hpp"
 #include "input/decompress.hpp"
 
 namespace {
 
 using namespace coresift;
+using coresift::fuzz::MemFile;
 
 // Decoded output beyond this is cut off: a few bytes of zstd can promise gigabytes.
 constexpr uint64_t kMaxDecoded = 2 << 20;
@@ -32,28 +34,6 @@ constexpr uint64_t kDecoderChunk = 1 << 20;
 void check(bool ok, const char* what) {
   if (!ok) throw std::logic_error(what);
 }
-
-// A memfd reopened by path (/proc/self/fd/N), so inputs go through the real open + mmap.
-class MemFile {
- public:
-  explicit MemFile(const char* name) : fd_(::memfd_create(name, MFD_CLOEXEC)) {
-    check(fd_ >= 0, "memfd_create");
-    path_ = "/proc/self/fd/" + std::to_string(fd_);
-  }
-  void assign(std::span<const uint8_t> b) {
-    check(::ftruncate(fd_, 0) == 0, "ftruncate");
-    for (size_t done = 0; done < b.size();) {
-      ssize_t w = ::pwrite(fd_, b.data() + done, b.size() - done, static_cast<off_t>(done));
-      check(w > 0, "pwrite");
-      done += static_cast<size_t>(w);
-    }
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  int fd_;
-  std::string path_;
-};
 
 // Reads through what the process model points at, so stale or out-of-range pointers into
 // the mapped input show up under ASan.

@@ -152,7 +152,15 @@ int main(int argc, char** argv) {
   if (__sanitizer_set_death_callback) __sanitizer_set_death_callback(save_current);
   for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) ::signal(sig, on_signal);
   std::set_terminate([] {
+    try {
+      if (std::current_exception()) std::rethrow_exception(std::current_exception());
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "standalone: uncaught exception: %s\n", e.what());
+    } catch (...) {
+      std::fprintf(stderr, "standalone: uncaught exception of unknown type\n");
+    }
     save_current();
+    ::signal(SIGABRT, SIG_DFL);
     std::abort();
   });
 
