@@ -1,5 +1,7 @@
 #include "coresift/analysis/signatures.hpp"
 
+#include "coresift/session.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -67,6 +69,36 @@ std::string chunk_signature(const AddressSpace& mem, const Chunk& c) {
   if (!text.empty()) return "text:" + normalise_text(text);
   if (std::all_of(v.begin(), v.end(), [](uint8_t b) { return b == 0; })) return "zeros";
   return fmt::format("size:{}", static_cast<uint64_t>(c.size));
+}
+
+const char* signature_source_name(SignatureSource s) {
+  switch (s) {
+    case SignatureSource::kRule: return "rule";
+    case SignatureSource::kVtable: return "vtable";
+    case SignatureSource::kStructure: return "structure";
+    case SignatureSource::kModulePtr: return "module_pointer";
+    case SignatureSource::kText: return "text";
+    case SignatureSource::kZeros: return "zeros";
+    case SignatureSource::kBytes: return "bytes";
+  }
+  return "?";
+}
+
+// First cut: the content-only signature; vtables, structures, module pointers and rules
+// are being added (docs/status.md).
+struct Signer::Impl {
+  const AddressSpace* mem;
+};
+
+Signer::Signer(Session& s) : impl_(std::make_unique<Impl>(Impl{&s.memory()})) {}
+Signer::~Signer() = default;
+
+Signature Signer::classify(const Chunk& c) const {
+  Signature sig;
+  sig.name = chunk_signature(*impl_->mem, c);
+  if (sig.name.starts_with("text:")) sig.source = SignatureSource::kText;
+  else if (sig.name == "zeros") sig.source = SignatureSource::kZeros;
+  return sig;
 }
 
 }  // namespace coresift

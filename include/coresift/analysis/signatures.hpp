@@ -1,7 +1,11 @@
-// What a chunk is, from its content: a short, stable name used to group chunks.
-// First cut: text (normalised prefix, digits and hex runs folded to '#'), all-zero, or the
-// size. Vtables, module pointers, known structures and user rules come next (docs/status.md).
+// What a chunk is, from its content: a short, stable name used to group chunks, and the
+// module whose code or data the content points at (evidence for the owners analysis).
+//
+// Evidence, strongest first: a user/built-in rule, a C++ vtable at offset 0 (class name from
+// the typeinfo), a known structure (zlib streams, glibc internals, JVM NMT headers), pointers
+// into a module's code or static data, text (normalised prefix), all-zero, first bytes.
 #pragma once
+#include <memory>
 #include <string>
 
 #include "coresift/allocators/chunk_table.hpp"
@@ -9,7 +13,42 @@
 
 namespace coresift {
 
-// "text:census-small-#", "zeros", "bytes:<first 8 bytes hex>", …
+class Session;
+
+enum class SignatureSource : uint8_t {
+  kRule,       // a rule from a rule file (or a built-in rule)
+  kVtable,     // vtable pointer at offset 0 → "class:Name"
+  kStructure,  // a known structure recognised by its fields → "zlib:inflate_state", …
+  kModulePtr,  // pointers into a module → "ptr:libfoo.so"
+  kText,       // "text:normalised-prefix"
+  kZeros,      // "zeros"
+  kBytes,      // "bytes:<first 8 bytes hex>" / "size:N" / "absent"
+};
+const char* signature_source_name(SignatureSource s);
+
+struct Signature {
+  std::string name;
+  SignatureSource source = SignatureSource::kBytes;
+  int module = -1;     // index into Process::modules the content is evidence for, or -1
+  std::string owner;   // owner named by a rule ("jdwp"), else empty
+};
+
+// Classifies chunks of one session. Construction builds the caches it needs (module
+// ranges, vtable → class names, rules); classify() is const and safe to call from several
+// threads at once.
+class Signer {
+ public:
+  explicit Signer(Session& s);
+  ~Signer();
+  Signature classify(const Chunk& c) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Older, content-only helpers (no module knowledge).
+// "text:census-small-#", "zeros", "size:N", …
 std::string chunk_signature(const AddressSpace& mem, const Chunk& c);
 // The leading text of a chunk (within its first 32 bytes, skipping pointer words), or "".
 std::string chunk_text(const AddressSpace& mem, const Chunk& c);
