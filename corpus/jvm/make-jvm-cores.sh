@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Kernel cores of OpenJDK 17 running ZipAgentLoad.java twice: with the jdwp agent
+# (jdwp.core, jdwp.truth.json) and without it (plain.core, plain.truth.json), each killed
+# with SIGABRT while it sleeps.  JVM cores are too big to commit, so tests make them at
+# test time.
+# usage: make-jvm-cores.sh OUT_DIR [N_CLASSES D_DEFLATERS I_INFLATERS]   (3000 200 300)
+# Exit 77 when this machine cannot: no JDK 17, core_pattern not a plain file name, no core
+# written, or a core larger than 1 GiB.  CORESIFT_JDK overrides the JDK path.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+out=${1:?usage: make-jvm-cores.sh OUT_DIR [N D I]}
+n_classes=${2:-3000}
+n_deflaters=${3:-200}
+n_inflaters=${4:-300}
+jdk=${CORESIFT_JDK:-/usr/lib/jvm/java-17-openjdk-amd64}
+[ -x "$jdk/bin/javac" ] && [ -x "$jdk/bin/java" ] || { echo "no JDK at $jdk"; exit 77; }
+"$jdk/bin/java" -version 2>&1 | grep -q 'version "17' || { echo "$jdk is not JDK 17"; exit 77; }
+case "$(cat /proc/sys/kernel/core_pattern)" in core|core.%p|core.*) ;; *) echo "core_pattern not plain"; exit 77 ;; esac
+mkdir -p "$out" && cd "$out" || exit 1
+rm -f core core.* jdwp.core plain.core jdwp.truth.json plain.truth.json ./*.ready.txt ZipAgentLoad*.class
+"$jdk/bin/javac" -d . "$here/ZipAgentLoad.java" || exit 1
+
+# Small heap and reservations keep the core small (the kernel skips PROT_NONE reservations);
+# no perf data file, C1 only.
+flags=(-Xmx32m -Xms32m -XX:+UseSerialGC -XX:ReservedCodeCacheSize=32m -XX:CompressedClassSpaceSize=32m
+       -XX:MaxMetaspaceSize=64m -XX:-UsePerfData -XX:TieredStopAtLevel=1 -Xss512k
+       --add-opens=java.base/java.util.zip=ALL-UNNAMED)
+jdwp_flag=-agentlib:jdwp=transport=dt_socket,server=y,suspend=n,address=127.0.0.1:0
+
+run_one() {  # NAME [extra JVM flags...]
+  local name=$1; shift
+  rm -f core core.*
+  (
+    ulimit -c unlimited
+    exec "$jdk/bin/java" "${flags[@]}" "$@" -cp . ZipAgentLoad "$name.truth.json" \
+      "$n_classes" "$n_deflaters" "$n_inflaters" > "$name.ready.txt" 2>&1
+  ) &
+  local pid=$!
+  for _ in $(seq 600); do grep -q READY "$name.ready.txt" 2>/dev/null && break; sleep 0.1; done
+  if ! grep -q READY "$name.ready.txt"; then kill -9 $pid; cat "$name.ready.txt"; return 1; fi
+  kill -ABRT $pid
+  wait $pid 2>/dev/null
+  local f
+  f=$(ls core core.* 2>/dev/null | head -1)
+  [ -n "$f" ] || { echo "no kernel core written"; return 77; }
+  local size
+  size=$(stat -c %s "$f")
+  if [ "$size" -gt 1073741824 ]; then rm -f "$f"; echo "core too large ($size bytes)"; return 77; fi
+  mv "$f" "$name.core"
+  echo "$name.core: $size bytes"
+}
+
+run_one jdwp "$jdwp_flag" || exit $?
+run_one plain || exit $?
+exit 0
