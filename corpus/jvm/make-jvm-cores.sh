@@ -2,7 +2,7 @@
 # Kernel cores of OpenJDK 17 running ZipAgentLoad.java twice: with the jdwp agent
 # (jdwp.core, jdwp.truth.json) and without it (plain.core, plain.truth.json), each killed
 # with SIGABRT while it sleeps.  JVM cores are too big to commit, so tests make them at
-# test time.
+# test time.  check_jvm_core.py then checks each core against its truth from raw memory.
 # usage: make-jvm-cores.sh OUT_DIR [N_CLASSES D_DEFLATERS I_INFLATERS]   (3000 200 300)
 # Exit 77 when this machine cannot: no JDK 17, core_pattern not a plain file name, no core
 # written, or a core larger than 1 GiB.  CORESIFT_JDK overrides the JDK path.
@@ -48,6 +48,12 @@ run_one() {  # NAME [extra JVM flags...]
   if [ "$size" -gt 1073741824 ]; then rm -f "$f"; echo "core too large ($size bytes)"; return 77; fi
   mv "$f" "$name.core"
   echo "$name.core: $size bytes"
+  # Independent check of core against truth (raw memory, no coresift).
+  if command -v python3 >/dev/null; then
+    python3 "$here/check_jvm_core.py" "$name.core" "$name.truth.json" || return 1
+  else
+    echo "python3 missing: $name.core not cross-checked"
+  fi
 }
 
 run_one jdwp "$jdwp_flag" || exit $?
