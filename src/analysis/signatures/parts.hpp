@@ -1,0 +1,100 @@
+// Internal pieces of the Signer: module address ranges, the vtable table, known structures
+// found by a pass over the chunk table, and content tests. All are built once and then only
+// read, so classify() can run on several threads without locks.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "coresift/allocators/chunk_table.hpp"
+#include "coresift/input/address_space.hpp"
+#include "coresift/process/process.hpp"
+
+namespace coresift::sig {
+
+// One mapping of a module (or the .bss right after its last mapping).
+struct ModuleRange {
+  uint64_t start = 0, end = 0;
+  int module = -1;
+  bool code = false;      // executable mapping
+  bool evidence = true;   // counts for "ptr:" (false for glibc's own data: see ModuleMap)
+};
+
+class ModuleMap {
+ public:
+  explicit ModuleMap(const Process& p);
+  const ModuleRange* find(uint64_t a) const {
+    if (a < lo_ || a >= hi_) return nullptr;
+    return find_slow(a);
+  }
+  const std::string& basename(int m) const { return basenames_[static_cast<size_t>(m)]; }
+  size_t module_count() const { return basenames_.size(); }
+  int libc() const { return libc_; }
+
+ private:
+  const ModuleRange* find_slow(uint64_t a) const;
+  std::vector<ModuleRange> ranges_;
+  std::vector<std::string> basenames_;
+  uint64_t lo_ = UINT64_MAX, hi_ = 0;
+  int libc_ = -1;
+};
+
+// Reads static data (vtables, typeinfo, type names) from memory, or, where the core left
+// a read-only file page out (kernel cores do), from the module's file on disk when its
+// build-id matched. Used only while the Signer is built (single-threaded).
+class StaticReader {
+ public:
+  StaticReader(const AddressSpace& mem, const Process& p);
+  ~StaticReader();
+  std::optional<uint64_t> u64(uint64_t addr);
+  std::optional<std::string> cstring(uint64_t addr, size_t max_len);
+
+ private:
+  size_t read(uint64_t addr, void* out, size_t n);
+  const AddressSpace& mem_;
+  const Process& p_;
+  struct Files;
+  std::unique_ptr<Files> files_;
+};
+
+// A chunk's identity found before classification (structures recognised through pointers
+// between chunks): chunk address → signature.
+struct Known {
+  std::string name;
+  int module = -1;
+};
+using KnownMap = std::unordered_map<uint64_t, Known>;
+
+// vtable address point → class, validated through the typeinfo (see vtables.cpp).
+class VtableTable {
+ public:
+  void build(StaticReader& rd, const ModuleMap& mods, std::vector<uint64_t> candidates);
+  struct Entry {
+    uint64_t vtable;
+    int module;
+    std::string name;  // "class:app::Session"
+  };
+  const Entry* find(uint64_t v) const;
+
+ private:
+  std::vector<Entry> entries_;  // sorted by vtable
+};
+
+// Structures (structures.cpp). Each looks at one live chunk whose first word is w0.
+void find_zlib(const AddressSpace& mem, const ModuleMap& mods, const ChunkTable& t, const Chunk& c, uint64_t w0,
+               KnownMap& out);
+void find_stdio_file(const AddressSpace& mem, const ModuleMap& mods, const ChunkTable& t, const Chunk& c,
+                     KnownMap& out);
+void find_dtvs(const AddressSpace& mem, const ModuleMap& mods, const Process& p, const ChunkTable& t, KnownMap& out);
+
+// Content (content.cpp).
+std::string leading_text(const AddressSpace& mem, std::span<const uint8_t> v);
+std::string leading_utf16(const AddressSpace& mem, std::span<const uint8_t> v);  // decoded to ASCII
+bool is_jvm_signature(const std::string& s);
+double entropy_bits(std::span<const uint8_t> v);
+
+}  // namespace coresift::sig
