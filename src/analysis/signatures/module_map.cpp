@@ -1,5 +1,6 @@
 // Address ranges of every module, for "does this word point into a module, and which".
 #include <algorithm>
+#include <cstring>
 
 #include "parts.hpp"
 
@@ -21,26 +22,28 @@ bool is_glibc(const std::string& base) {
 
 }  // namespace
 
-ModuleMap::ModuleMap(const Process& p) {
+ModuleMap::ModuleMap(const Process& p, StaticReader& rd) {
   for (const Module& m : p.modules) {
     basenames_.push_back(base_of(m.path));
-    if (libc_ < 0 && (basenames_.back().starts_with("libc.so") || basenames_.back().starts_with("libc-"))) libc_ = static_cast<int>(basenames_.size() - 1);
-  }
-  for (size_t i = 0; i < p.mappings.size(); ++i) {
-    const Mapping& map = p.mappings[i];
-    if (map.path.empty()) continue;
-    const Module* mod = p.module_at(map.start);
-    if (!mod || mod->path != map.path) continue;
-    int idx = static_cast<int>(mod - p.modules.data());
-    bool glibc = is_glibc(basenames_[static_cast<size_t>(idx)]);
-    bool code = (map.perms & kPermExec) != 0;
-    ranges_.push_back({map.start, map.end, idx, code, code || !glibc});
-    // The module's .bss continues in the anonymous mapping right after its last file mapping.
-    if (i + 1 < p.mappings.size()) {
-      const Mapping& next = p.mappings[i + 1];
-      if (next.path.empty() && next.label.empty() && next.start == map.end && (next.perms & kPermWrite) &&
-          (map.perms & kPermWrite) && next.size() <= (64ull << 20))
-        ranges_.push_back({next.start, next.end, idx, false, !glibc});
+    int idx = static_cast<int>(basenames_.size() - 1);
+    if (libc_ < 0 && (basenames_.back().starts_with("libc.so") || basenames_.back().starts_with("libc-"))) libc_ = idx;
+    bool glibc = is_glibc(basenames_.back());
+    // ELF64 header: e_phoff at 32, e_phnum at 56; each Elf64_Phdr is 56 bytes.
+    auto phoff = rd.u64(m.base + 32);
+    uint16_t phnum = 0;
+    if (!phoff || rd.read(m.base + 56, &phnum, 2) != 2 || phnum > 256) continue;
+    for (uint16_t i = 0; i < phnum; ++i) {
+      uint8_t ph[56];
+      if (rd.read(m.base + *phoff + i * 56ull, ph, sizeof ph) != sizeof ph) break;
+      uint32_t type, flags;
+      uint64_t vaddr, memsz;
+      std::memcpy(&type, ph, 4);
+      std::memcpy(&flags, ph + 4, 4);
+      std::memcpy(&vaddr, ph + 16, 8);
+      std::memcpy(&memsz, ph + 40, 8);
+      if (type != 1 /* PT_LOAD */ || memsz == 0 || memsz > (1ull << 40)) continue;
+      bool code = (flags & 1) != 0;  // PF_X
+      ranges_.push_back({m.load_bias + vaddr, m.load_bias + vaddr + memsz, idx, code, code || !glibc});
     }
   }
   std::sort(ranges_.begin(), ranges_.end(), [](const auto& a, const auto& b) { return a.start < b.start; });

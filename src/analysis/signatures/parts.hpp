@@ -16,7 +16,26 @@
 
 namespace coresift::sig {
 
-// One mapping of a module (or the .bss right after its last mapping).
+// Reads static data (vtables, typeinfo, type names) from memory, or, where the core left
+// a read-only file page out (kernel cores do), from the module's file on disk when its
+// build-id matched. Used only while the Signer is built (single-threaded).
+class StaticReader {
+ public:
+  StaticReader(const AddressSpace& mem, const Process& p);
+  ~StaticReader();
+  std::optional<uint64_t> u64(uint64_t addr);
+  std::optional<std::string> cstring(uint64_t addr, size_t max_len);
+
+  size_t read(uint64_t addr, void* out, size_t n);
+
+ private:
+  const AddressSpace& mem_;
+  const Process& p_;
+  struct Files;
+  std::unique_ptr<Files> files_;
+};
+
+// One PT_LOAD segment of a module (its memory size, so .bss included).
 struct ModuleRange {
   uint64_t start = 0, end = 0;
   int module = -1;
@@ -26,7 +45,9 @@ struct ModuleRange {
 
 class ModuleMap {
  public:
-  explicit ModuleMap(const Process& p);
+  // Segments come from each module's program headers (read from the core's first page of
+  // the module, or its file), since cores may leave code mappings out entirely (gcore).
+  ModuleMap(const Process& p, StaticReader& rd);
   const ModuleRange* find(uint64_t a) const {
     if (a < lo_ || a >= hi_) return nullptr;
     return find_slow(a);
@@ -41,24 +62,6 @@ class ModuleMap {
   std::vector<std::string> basenames_;
   uint64_t lo_ = UINT64_MAX, hi_ = 0;
   int libc_ = -1;
-};
-
-// Reads static data (vtables, typeinfo, type names) from memory, or, where the core left
-// a read-only file page out (kernel cores do), from the module's file on disk when its
-// build-id matched. Used only while the Signer is built (single-threaded).
-class StaticReader {
- public:
-  StaticReader(const AddressSpace& mem, const Process& p);
-  ~StaticReader();
-  std::optional<uint64_t> u64(uint64_t addr);
-  std::optional<std::string> cstring(uint64_t addr, size_t max_len);
-
- private:
-  size_t read(uint64_t addr, void* out, size_t n);
-  const AddressSpace& mem_;
-  const Process& p_;
-  struct Files;
-  std::unique_ptr<Files> files_;
 };
 
 // A chunk's identity found before classification (structures recognised through pointers

@@ -1,5 +1,5 @@
-// The Signer: rules first, then known structures, vtables, module pointers, text, zeros,
-// entropy, size. Everything that needs a pass over the heap or reads of static data is
+// The Signer: user rules first, then known structures, vtables, built-in rules, module
+// pointers, text, zeros, entropy, size. Everything that needs a pass over the heap or reads of static data is
 // done in the constructor; classify() only reads what was built.
 #include <fnmatch.h>
 
@@ -34,18 +34,21 @@ struct CompiledRule {
 struct Signer::Impl {
   const AddressSpace& mem;
   const ChunkTable& table;
+  sig::StaticReader rd;  // used while building only
   sig::ModuleMap mods;
   sig::VtableTable vtables;
   sig::KnownMap known;
   std::vector<Rule> rules;
   std::vector<CompiledRule> compiled;
   int glibc_allocator = -1;
+  size_t user_rules = 0;  // compiled[0, user_rules) come from --rules files
 
-  explicit Impl(Session& s) : mem(s.memory()), table(s.heap()), mods(s.process()) {
+  explicit Impl(Session& s) : mem(s.memory()), table(s.heap()), rd(s.memory(), s.process()), mods(s.process(), rd) {
     for (const std::string& f : s.options().rule_files) {
       auto r = load_rule_file(f);
       rules.insert(rules.end(), std::make_move_iterator(r.begin()), std::make_move_iterator(r.end()));
     }
+    user_rules = rules.size();
     auto builtin = parse_rules(builtin_rules_text(), "built-in rules");
     rules.insert(rules.end(), std::make_move_iterator(builtin.begin()), std::make_move_iterator(builtin.end()));
     compile_rules();
@@ -83,7 +86,6 @@ struct Signer::Impl {
       if (c.size >= 1024 && w0 % 8 == 0 && mem.is_mapped(w0)) sig::find_zlib(mem, mods, table, c, w0, known);
     }
     sig::find_dtvs(mem, mods, s.process(), table, known);
-    sig::StaticReader rd(mem, s.process());
     vtables.build(rd, mods, std::vector<uint64_t>(candidates.begin(), candidates.end()));
   }
 };
@@ -206,10 +208,20 @@ Signature Signer::classify(const Chunk& c) const {
   if (v.empty()) return {"absent", SignatureSource::kBytes, -1, {}};
   Facts f{im.mem, im.mods, v};
 
-  for (const CompiledRule& cr : im.compiled) {
-    int module = -1;
-    if (rule_matches(cr, c, f, module)) return {cr.rule->name, SignatureSource::kRule, module, cr.rule->owner};
-  }
+  auto try_rules = [&](size_t from, size_t to, Signature& out) {
+    for (size_t i = from; i < to; ++i) {
+      int module = -1;
+      if (rule_matches(im.compiled[i], c, f, module)) {
+        out = {im.compiled[i].rule->name, SignatureSource::kRule, module, im.compiled[i].rule->owner};
+        return true;
+      }
+    }
+    return false;
+  };
+  Signature ruled;
+  // User rules overrule everything; built-in rules (magic bytes, text prefixes) are weaker
+  // than structures recognised through their pointers, so they come after those.
+  if (try_rules(0, im.user_rules, ruled)) return ruled;
   if ((c.flags & kChunkFlagInterior) && c.allocator == im.glibc_allocator)
     return {"glibc:tcache", SignatureSource::kStructure, im.mods.libc(), {}};
   if (!im.known.empty())
@@ -220,6 +232,7 @@ Signature Signer::classify(const Chunk& c) const {
     std::memcpy(&w0, v.data(), 8);
     if (const auto* e = im.vtables.find(w0)) return {e->name, SignatureSource::kVtable, e->module, {}};
   }
+  if (try_rules(im.user_rules, im.compiled.size(), ruled)) return ruled;
   if (int m = f.best_module(); m >= 0) return {"ptr:" + im.mods.basename(m), SignatureSource::kModulePtr, m, {}};
   if (const std::string& t = f.leading_text(); !t.empty()) {
     if (sig::is_jvm_signature(t)) return {"jvm-sig:" + normalise_text(t), SignatureSource::kText, -1, {}};

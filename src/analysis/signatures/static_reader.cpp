@@ -17,11 +17,12 @@ StaticReader::~StaticReader() = default;
 size_t StaticReader::read(uint64_t addr, void* out, size_t n) {
   size_t got = mem_.read(addr, out, n);
   if (got == n) return n;
-  // Only file-backed, non-writable mappings hold the file's bytes unchanged.
+  // Only read-only pages of the module hold the file's bytes unchanged (gcore may leave
+  // whole read-only mappings out, so a missing mapping is fine; a writable one is not).
   const Mapping* map = p_.mapping_at(addr + got);
-  if (!map || map->path.empty() || (map->perms & kPermWrite)) return got;
+  if (map && (map->perms & kPermWrite)) return got;
   const Module* mod = p_.module_at(addr + got);
-  if (!mod || mod->path != map->path || mod->disk_path.empty() || mod->build_id_mismatch) return got;
+  if (!mod || (map && mod->path != map->path) || mod->disk_path.empty() || mod->build_id_mismatch) return got;
   auto [it, fresh] = files_->open.try_emplace(mod);
   if (fresh) it->second = glibc::ElfImage::open(mod->disk_path);
   if (!it->second) return got;
