@@ -17,7 +17,8 @@ bool pointer_word(const AddressSpace& mem, std::span<const uint8_t> v, size_t st
   if (start + 8 > v.size()) return false;
   uint64_t w;
   std::memcpy(&w, v.data() + start, 8);
-  return mem.is_mapped(w);
+  // x86-64 user addresses are below 2^47: most words are rejected without a lookup.
+  return w >= 0x1000 && w < (1ull << 47) && mem.is_mapped(w);
 }
 
 // JVM names: a class name is one or more identifiers joined by '/'.
@@ -101,6 +102,23 @@ bool is_jvm_signature(const std::string& s) {
   // A lone field descriptor must name a class: "[[I" alone is too likely to be chance.
   if (s.find('L') == std::string::npos) return false;
   return field_type(s, i) && i == s.size();
+}
+
+bool may_be_random(std::span<const uint8_t> v) {
+  // 64 random bytes hold about 56 distinct values; fewer than 32 means structured data,
+  // which is most chunks, so the full histogram is rarely computed.
+  if (v.size() < 64) return false;
+  std::array<uint64_t, 4> seen{};
+  int distinct = 0;
+  for (size_t i = 0; i < 64; ++i) {
+    uint64_t bit = 1ull << (v[i] & 63);
+    uint64_t& word = seen[v[i] >> 6];
+    if (!(word & bit)) {
+      word |= bit;
+      ++distinct;
+    }
+  }
+  return distinct >= 32;
 }
 
 double entropy_bits(std::span<const uint8_t> v) {

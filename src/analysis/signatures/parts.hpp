@@ -99,5 +99,6 @@ std::string leading_text(const AddressSpace& mem, std::span<const uint8_t> v);
 std::string leading_utf16(const AddressSpace& mem, std::span<const uint8_t> v);  // decoded to ASCII
 bool is_jvm_signature(const std::string& s);
 double entropy_bits(std::span<const uint8_t> v);
+bool may_be_random(std::span<const uint8_t> v);  // cheap test before entropy_bits
 
 }  // namespace coresift::sig

@@ -21,12 +21,17 @@ namespace {
 constexpr size_t kTextWindow = 96;     // text is looked for in the first bytes only
 constexpr size_t kPtrWords = 32;       // words scanned for module pointers
 constexpr size_t kZeroWindow = 4096;   // "zeros" means the first 4 KiB (or all) are zero
-constexpr size_t kEntropyMin = 256, kEntropyWindow = 4096;
+constexpr size_t kEntropyMin = 256, kEntropyWindow = 1024;
 constexpr double kEntropyHigh = 7.0;   // bits per byte: compressed or encrypted data
 
 struct CompiledRule {
   const Rule* rule;
   std::vector<std::vector<bool>> modules;  // per condition: modules its glob matches
+  // A one-byte test that rejects most chunks before the full match: the first byte of a
+  // `bytes` condition, else the first character of a `prefix`.
+  enum Gate : uint8_t { kNone, kByte, kTextChar } gate = kNone;
+  uint64_t gate_offset = 0;
+  uint8_t gate_value = 0;
 };
 
 }  // namespace
@@ -66,6 +71,14 @@ struct Signer::Impl {
           for (size_t i = 0; i < mods.module_count(); ++i)
             m.push_back(fnmatch(c.text.c_str(), mods.basename(static_cast<int>(i)).c_str(), 0) == 0);
         cr.modules.push_back(std::move(m));
+        if (c.kind == RuleCondition::kBytes && cr.gate != CompiledRule::kByte) {
+          cr.gate = CompiledRule::kByte;
+          cr.gate_offset = c.offset;
+          cr.gate_value = c.bytes[0];
+        } else if (c.kind == RuleCondition::kPrefix && cr.gate == CompiledRule::kNone) {
+          cr.gate = CompiledRule::kTextChar;
+          cr.gate_value = static_cast<uint8_t>(c.text[0]);
+        }
       }
       compiled.push_back(std::move(cr));
     }
@@ -75,12 +88,15 @@ struct Signer::Impl {
   // FILEs (0xFBAD magic) and zlib states (first word = back pointer to their z_stream).
   void prescan(Session& s) {
     std::unordered_set<uint64_t> candidates;
+    const Segment* seg = nullptr;  // chunks are sorted: most share the previous one's segment
     for (const Chunk& c : table.chunks) {
       if (c.state == ChunkState::kFree || c.size < 8) continue;
-      auto v = mem.view(c.address, 8);
-      if (v.empty()) continue;
+      if (!seg || !seg->has_bytes(c.address, 8)) {
+        seg = mem.find(c.address);
+        if (!seg || !seg->has_bytes(c.address, 8)) continue;
+      }
       uint64_t w0;
-      std::memcpy(&w0, v.data(), 8);
+      std::memcpy(&w0, seg->data + (c.address - seg->start), 8);
       if (mods.find(w0)) candidates.insert(w0);
       if (c.size >= 224 && (w0 & 0xffff0000u) == 0xfbad0000u) sig::find_stdio_file(mem, mods, table, c, known);
       if (c.size >= 1024 && w0 % 8 == 0 && mem.is_mapped(w0)) sig::find_zlib(mem, mods, table, c, w0, known);
@@ -150,6 +166,18 @@ struct Facts {
   }
 };
 
+bool all_zero(std::span<const uint8_t> v) {
+  size_t i = 0;
+  for (; i + 8 <= v.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, v.data() + i, 8);
+    if (w) return false;
+  }
+  for (; i < v.size(); ++i)
+    if (v[i]) return false;
+  return true;
+}
+
 // Whether every condition of the rule holds; `module` gets the module a ptr/word condition
 // matched, if any.
 bool rule_matches(const CompiledRule& cr, const Chunk& c, Facts& f, int& module) {
@@ -161,7 +189,7 @@ bool rule_matches(const CompiledRule& cr, const Chunk& c, Facts& f, int& module)
         if (c.size < cond.min || c.size > cond.max) return false;
         break;
       case RuleCondition::kBytes:
-        if (cond.offset + cond.bytes.size() > f.v.size() ||
+        if (cond.offset + cond.bytes.size() > f.v.size() || f.v[cond.offset] != cond.bytes[0] ||
             std::memcmp(f.v.data() + cond.offset, cond.bytes.data(), cond.bytes.size()) != 0)
           return false;
         break;
@@ -210,8 +238,14 @@ Signature Signer::classify(const Chunk& c) const {
 
   auto try_rules = [&](size_t from, size_t to, Signature& out) {
     for (size_t i = from; i < to; ++i) {
+      const CompiledRule& cr = im.compiled[i];
+      if (cr.gate == CompiledRule::kByte && (cr.gate_offset >= v.size() || v[cr.gate_offset] != cr.gate_value)) continue;
+      if (cr.gate == CompiledRule::kTextChar) {
+        const std::string& t = f.leading_text();
+        if (t.empty() || static_cast<uint8_t>(t[0]) != cr.gate_value) continue;
+      }
       int module = -1;
-      if (rule_matches(im.compiled[i], c, f, module)) {
+      if (rule_matches(cr, c, f, module)) {
         out = {im.compiled[i].rule->name, SignatureSource::kRule, module, im.compiled[i].rule->owner};
         return true;
       }
@@ -238,9 +272,8 @@ Signature Signer::classify(const Chunk& c) const {
     if (sig::is_jvm_signature(t)) return {"jvm-sig:" + normalise_text(t), SignatureSource::kText, -1, {}};
     return {(f.utf16 ? "utf16:" : "text:") + normalise_text(t), SignatureSource::kText, -1, {}};
   }
-  auto head = v.first(std::min(v.size(), kZeroWindow));
-  if (std::all_of(head.begin(), head.end(), [](uint8_t b) { return b == 0; })) return {"zeros", SignatureSource::kZeros, -1, {}};
-  if (v.size() >= kEntropyMin && sig::entropy_bits(v.first(std::min(v.size(), kEntropyWindow))) >= kEntropyHigh)
+  if (all_zero(v.first(std::min(v.size(), kZeroWindow)))) return {"zeros", SignatureSource::kZeros, -1, {}};
+  if (v.size() >= kEntropyMin && sig::may_be_random(v) && sig::entropy_bits(v.first(std::min(v.size(), kEntropyWindow))) >= kEntropyHigh)
     return {"entropy:high", SignatureSource::kBytes, -1, {}};
   return {fmt::format("size:{}", static_cast<uint64_t>(c.size)), SignatureSource::kBytes, -1, {}};
 }
