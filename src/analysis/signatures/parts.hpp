@@ -87,6 +87,20 @@ class VtableTable {
   std::vector<Entry> entries_;  // sorted by vtable
 };
 
+// JVM NMT malloc headers (nmt.cpp): category names read from libjvm, then a per-chunk test.
+class NmtTable {
+ public:
+  void build(const AddressSpace& mem, const Process& p, const ModuleMap& mods, StaticReader& rd);
+  // The category of a chunk that starts with a valid NMT header and footer, else null.
+  const std::string* category(std::span<const uint8_t> v) const;
+  int module() const { return module_; }
+  bool empty() const { return names_.empty(); }
+
+ private:
+  std::vector<std::string> names_;
+  int module_ = -1;
+};
+
 // Structures (structures.cpp). Each looks at one live chunk whose first word is w0.
 void find_zlib(const AddressSpace& mem, const ModuleMap& mods, const ChunkTable& t, const Chunk& c, uint64_t w0,
                KnownMap& out);

@@ -42,6 +42,7 @@ struct Signer::Impl {
   sig::StaticReader rd;  // used while building only
   sig::ModuleMap mods;
   sig::VtableTable vtables;
+  sig::NmtTable nmt;
   sig::KnownMap known;
   std::vector<Rule> rules;
   std::vector<CompiledRule> compiled;
@@ -103,6 +104,7 @@ struct Signer::Impl {
     }
     sig::find_dtvs(mem, mods, s.process(), table, known);
     vtables.build(rd, mods, std::vector<uint64_t>(candidates.begin(), candidates.end()));
+    nmt.build(mem, s.process(), mods, rd);
   }
 };
 
@@ -261,6 +263,8 @@ Signature Signer::classify(const Chunk& c) const {
   if (!im.known.empty())
     if (auto it = im.known.find(c.address); it != im.known.end())
       return {it->second.name, SignatureSource::kStructure, it->second.module, {}};
+  if (!im.nmt.empty())
+    if (const std::string* cat = im.nmt.category(v)) return {"nmt:" + *cat, SignatureSource::kStructure, im.nmt.module(), {}};
   if (v.size() >= 8) {
     uint64_t w0;
     std::memcpy(&w0, v.data(), 8);

@@ -93,7 +93,7 @@ TEST_CASE("groups --rules: user rules come first and name the chunks they match"
   for (const auto& [cls, n] : truth["class_counts"].items()) CHECK(got["class:" + cls] == n.get<uint64_t>());
 }
 
-TEST_CASE("--rules: bad rule files are usage errors that name the file and line", "[e2e][rules]") {
+TEST_CASE("rule files: bad ones are usage errors that name the file and line", "[e2e][rules]") {
   coresift::test::TempDir dir;
   struct Case {
     const char* text;
@@ -121,7 +121,7 @@ TEST_CASE("--rules: bad rule files are usage errors that name the file and line"
   CHECK(r.err.find("missing.rules: cannot read the rule file") != std::string::npos);
 }
 
-TEST_CASE("--rules is accepted by chunks and leaks with a good file", "[e2e][rules]") {
+TEST_CASE("rule files: chunks and leaks accept a good one", "[e2e][rules]") {
   coresift::test::TempDir dir;
   std::string rules = dir.write("ok.rules", "rule my:any\n  size 1..\n");
   auto leaks = run_json({"leaks", corpus_core("objects.kcore.core.zst"), "--summary", "--rules", rules});
