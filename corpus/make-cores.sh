@@ -10,7 +10,7 @@
 #   --no-gcore      skip gcore cores and memory dumps
 #   -h, --help
 # environment:
-#   CC (gcc)  CFLAGS_EXTRA  GDB (gdb)  PYTHON (python3)  ZSTD (zstd)
+#   CC (gcc)  CXX (g++, for objects.cpp; needs zlib1g-dev)  CFLAGS_EXTRA  GDB (gdb)  PYTHON (python3)  ZSTD (zstd)
 #   ZSTD_LEVEL (19)  STRIP (strip)  READY_TIMEOUT (20 s)
 #   NO_ASLR (1: run the programs under `setarch -R` when available, so
 #            addresses repeat between runs; 0: normal ASLR)
@@ -24,7 +24,7 @@
 #            replaced in OUTDIR).  Cases: census.gcore crash_segv.gcore
 #            census_je.gcore census.kcore crash_segv.kcore
 #            crash_segv-stripped.kcore crash_abort.kcore corrupt_top.kcore
-#            double_free.kcore census_je.kcore
+#            double_free.kcore census_je.kcore objects.gcore objects.kcore
 #   JEMALLOC_LIB  libjemalloc.so.2 for the census_je cases (LD_PRELOAD),
 #            as the program sees it (default: searched in the usual lib
 #            directories under SYSROOT; census_je is skipped when absent)
@@ -57,6 +57,7 @@ while [[ $# -gt 0 ]]; do
 done
 
 CC=${CC:-gcc}
+CXX=${CXX:-g++}
 GDB=${GDB:-gdb}
 PYTHON=${PYTHON:-python3}
 ZSTD=${ZSTD:-zstd}
@@ -66,6 +67,7 @@ READY_TIMEOUT=${READY_TIMEOUT:-20}
 NO_ASLR=${NO_ASLR:-1}
 CORE_PATTERN_FILE=${CORE_PATTERN_FILE:-/proc/sys/kernel/core_pattern}
 read -r -a CC_CMD <<<"$CC"
+read -r -a CXX_CMD <<<"$CXX"
 read -r -a GDB_CMD <<<"$GDB"
 read -r -a PREFIX <<<"${PREFIX_CMD:-}"
 SYSROOT=${SYSROOT:-}
@@ -96,7 +98,7 @@ done
 # ---- cases -----------------------------------------------------------------
 ALL_CASES=(census.gcore crash_segv.gcore census_je.gcore census.kcore crash_segv.kcore
            crash_segv-stripped.kcore crash_abort.kcore corrupt_top.kcore double_free.kcore
-           census_je.kcore)
+           census_je.kcore objects.gcore objects.kcore)
 find_jemalloc() {
     local p
     for p in /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 /usr/lib64/libjemalloc.so.2 \
@@ -182,12 +184,23 @@ mkdir -p "$BIN"
 CFLAGS=(-std=c11 -O0 -g -fno-omit-frame-pointer -pthread -Wall -Wextra
         "-ffile-prefix-map=$HERE/=corpus/")
 read -r -a CFLAGS_X <<<"${CFLAGS_EXTRA:-}"
+CXXFLAGS=(-std=c++17 -O0 -g -fno-omit-frame-pointer -pthread -Wall -Wextra -D_GNU_SOURCE
+          "-ffile-prefix-map=$HERE/=corpus/")
 for p in "${PROGRAMS[@]}"; do
     log "build $p"
+    if [[ -e $SRC/$p.cpp ]]; then # objects: C++ with zlib
+        "${CXX_CMD[@]}" "${CXXFLAGS[@]}" "${CFLAGS_X[@]}" -o "$BIN/$p" "$SRC/$p.cpp" -lz
+        continue
+    fi
     libs=()
     [[ $p == census_je ]] && libs=(-ldl) # dlsym lives in libdl before glibc 2.34
     "${CC_CMD[@]}" "${CFLAGS[@]}" "${CFLAGS_X[@]}" -o "$BIN/$p" "$SRC/$p.c" "${libs[@]}"
 done
+# objects-stripped: the same program without symbols, for tests that name C++ classes
+# from typeinfo alone (same build-id, so --module-dir accepts it for the objects cores)
+if [[ " ${PROGRAMS[*]} " == *" objects "* ]]; then
+    "$STRIP" -o "$BIN/objects-stripped" "$BIN/objects"
+fi
 if want crash_segv-stripped.kcore; then
     "$STRIP" -o "$BIN/crash_segv-stripped" "$BIN/crash_segv"
 fi
@@ -440,6 +453,7 @@ if [[ $DO_GCORE == 1 ]]; then
     ! want census.gcore || gcore_case census census wait
     ! want crash_segv.gcore || gcore_case crash_segv crash_segv wait
     ! want census_je.gcore || gcore_case census_je census_je wait
+    ! want objects.gcore || gcore_case objects objects wait
 fi
 if [[ $DO_KCORE == 1 ]]; then
     kcore_check
@@ -451,6 +465,7 @@ if [[ $DO_KCORE == 1 ]]; then
         ! want corrupt_top.kcore || kcore_case corrupt_top corrupt_top 6
         ! want double_free.kcore || kcore_case double_free double_free 6
         ! want census_je.kcore || kcore_case census_je census_je 11 segv
+        ! want objects.kcore || kcore_case objects objects 11 segv
     fi
 fi
 

@@ -17,6 +17,7 @@ struct Options {
   std::vector<std::string> inputs;      // core files and FILE@0xBASE ranges
   std::vector<std::string> maps_files;  // --maps
   std::vector<std::string> module_dirs; // --module-dir
+  std::vector<std::string> rule_files;  // --rules: signature rule files, tried in order
   SymbolOptions symbols;
 };
 

@@ -1,5 +1,7 @@
 #include "command.hpp"
 
+#include "coresift/analysis/rules.hpp"
+
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -17,6 +19,7 @@ void add_common_options(CLI::App* cmd, CommonArgs& a, bool inputs_positional) {
   cmd->add_option("--debug-dir", a.debug_dirs, "extra debug-info root, searched like /usr/lib/debug")->expected(1)->allow_extra_args(false)->take_all();
   cmd->add_flag("--no-debuginfo", a.no_debuginfo, "ignore separate debug info (use only what the binaries carry)");
   cmd->add_flag("--debuginfod", a.debuginfod, "allow downloading debug info from DEBUGINFOD_URLS");
+  cmd->add_option("--rules", a.rule_files, "signature rule file (docs/commands.md, Rule files); may be repeated")->expected(1)->allow_extra_args(false)->take_all();
 }
 
 Options to_options(const CommonArgs& a) {
@@ -24,6 +27,7 @@ Options to_options(const CommonArgs& a) {
   o.inputs = a.inputs;
   o.maps_files = a.maps_files;
   o.module_dirs = a.module_dirs;
+  o.rule_files = a.rule_files;
   o.symbols.sysroot = a.sysroot;
   o.symbols.debug_dirs = a.debug_dirs;
   o.symbols.no_debuginfo = a.no_debuginfo;
@@ -31,8 +35,20 @@ Options to_options(const CommonArgs& a) {
   return o;
 }
 
+// A bad rule file is a usage error (exit 2), found before any work is done.
+bool rule_files_ok(const CommonArgs& args) {
+  try {
+    for (const std::string& f : args.rule_files) load_rule_file(f);
+  } catch (const RuleError& e) {
+    std::cerr << "coresift: " << e.what() << "\n";
+    return false;
+  }
+  return true;
+}
+
 int run_report(const CommonArgs& args, const std::function<nlohmann::json(Session&)>& build,
                const std::function<std::string(const nlohmann::json&)>& render) {
+  if (!rule_files_ok(args)) return 2;
   std::unique_ptr<Session> s;
   try {
     s = Session::open(to_options(args));
@@ -59,6 +75,7 @@ int run_report(const CommonArgs& args, const std::function<nlohmann::json(Sessio
 }
 
 int run_streamed(const CommonArgs& args, const std::function<void(Session&)>& write) {
+  if (!rule_files_ok(args)) return 2;
   std::unique_ptr<Session> s;
   try {
     s = Session::open(to_options(args));

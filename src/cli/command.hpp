@@ -17,6 +17,7 @@ struct CommonArgs {
   std::string sysroot;
   std::vector<std::string> module_dirs;
   std::vector<std::string> debug_dirs;
+  std::vector<std::string> rule_files;
   bool no_debuginfo = false;
   bool debuginfod = false;
   bool json = false;

@@ -38,11 +38,13 @@ json groups_json(Session& s, GroupBy by, size_t top) {
   const ChunkTable& t = s.heap();
   std::unordered_map<std::string, Group> groups;
   uint64_t live_bytes = 0, live_chunks = 0;
+  std::unique_ptr<Signer> signer;
+  if (by == GroupBy::kSignature) signer = std::make_unique<Signer>(s);
   for (const Chunk& c : t.chunks) {
     if (c.state == ChunkState::kFree) continue;
     live_bytes += c.size;
     ++live_chunks;
-    std::string key = by == GroupBy::kSize ? std::to_string(static_cast<uint64_t>(c.size)) : chunk_signature(s.memory(), c);
+    std::string key = by == GroupBy::kSize ? std::to_string(static_cast<uint64_t>(c.size)) : signer->classify(c).name;
     Group& g = groups[key];
     g.chunks++;
     g.bytes += c.size;

@@ -30,11 +30,12 @@ json leaks_json(Session& s, bool summary_only) {
     std::vector<uint64_t> examples;
   };
   std::map<std::pair<std::string, std::string>, Group> groups;
+  Signer signer(s);
   json leaks = json::array();
   for (uint32_t n = 0; n < a.kind.size(); ++n) {
     if (!is_leaked(a.kind[n])) continue;
     const Chunk& c = t.chunks[g.index.chunk_of_node(n)];
-    std::string sig = chunk_signature(s.memory(), c);
+    std::string sig = signer.classify(c).name;
     Group& gr = groups[{leak_kind_name(a.kind[n]), sig}];
     gr.chunks++;
     gr.bytes += c.size;

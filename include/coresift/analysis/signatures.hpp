@@ -1,9 +1,11 @@
 // What a chunk is, from its content: a short, stable name used to group chunks, and the
 // module whose code or data the content points at (evidence for the owners analysis).
 //
-// Evidence, strongest first: a user/built-in rule, a C++ vtable at offset 0 (class name from
-// the typeinfo), a known structure (zlib streams, glibc internals, JVM NMT headers), pointers
-// into a module's code or static data, text (normalised prefix), all-zero, first bytes.
+// Evidence, strongest first: a user rule (--rules), a known structure (glibc internals, zlib
+// streams, JVM NMT headers), a C++ vtable at offset 0 (class name from the typeinfo), a
+// built-in rule (magic bytes, text prefixes), pointers into a module's code or static data,
+// text (JVM descriptor, ASCII, UTF-16; normalised prefix), zeros, high entropy, size.
+// docs/commands.md ("Signatures", "Rule files") lists every name.
 #pragma once
 #include <memory>
 #include <string>
@@ -22,7 +24,7 @@ enum class SignatureSource : uint8_t {
   kModulePtr,  // pointers into a module → "ptr:libfoo.so"
   kText,       // "text:normalised-prefix"
   kZeros,      // "zeros"
-  kBytes,      // "bytes:<first 8 bytes hex>" / "size:N" / "absent"
+  kBytes,      // "entropy:high" / "size:N" / "absent"
 };
 const char* signature_source_name(SignatureSource s);
 
