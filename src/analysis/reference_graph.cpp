@@ -59,12 +59,13 @@ void outside_chunks(const ChunkTable& t, uint64_t lo, uint64_t hi, Fn&& fn) {
   if (at < hi) fn(at, hi);
 }
 
-// Visits every aligned, present word in [lo, hi).
+// Visits every aligned, present word in [lo, hi). `hint` remembers the last segment used:
+// consecutive chunks almost always lie in the same one, which saves a search per chunk.
 template <typename Fn>
-void for_each_word(const AddressSpace& mem, uint64_t lo, uint64_t hi, Fn&& fn) {
+void for_each_word(const AddressSpace& mem, uint64_t lo, uint64_t hi, const Segment*& hint, Fn&& fn) {
   lo = (lo + 7) & ~uint64_t{7};
   while (lo + 8 <= hi) {
-    const Segment* s = mem.find(lo);
+    const Segment* s = hint && hint->contains(lo) ? hint : mem.find(lo);
     if (!s) {
       // Skip to the next segment start.
       auto& segs = mem.segments();
@@ -73,10 +74,12 @@ void for_each_word(const AddressSpace& mem, uint64_t lo, uint64_t hi, Fn&& fn) {
       lo = (nx->start + 7) & ~uint64_t{7};
       continue;
     }
+    hint = s;
     uint64_t present_end = std::min(hi, s->start + s->present);
-    for (uint64_t a = lo; a + 8 <= present_end; a += 8) {
+    const uint8_t* p = s->data + (lo - s->start);
+    for (uint64_t a = lo; a + 8 <= present_end; a += 8, p += 8) {
       uint64_t w;
-      std::memcpy(&w, s->data + (a - s->start), 8);
+      std::memcpy(&w, p, 8);
       fn(a, w);
     }
     lo = s->end;
@@ -101,7 +104,8 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
   for (const RootRegion& r : root_regions(p))
     outside_chunks(table, r.lo, r.hi, [&](uint64_t lo, uint64_t hi) {
       g.scanned_root_bytes += hi - lo;
-      for_each_word(mem, lo, hi, [&](uint64_t at, uint64_t w) {
+      const Segment* hint = nullptr;
+      for_each_word(mem, lo, hi, hint, [&](uint64_t at, uint64_t w) {
         int64_t n = idx.find(w);
         if (n < 0) return;
         bool interior = w != idx.node_address(static_cast<uint32_t>(n)) && !known_interior(at);
@@ -143,11 +147,12 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
   auto scan = [&](unsigned w) {
     uint32_t* out = g.edge_target.data() + region[w];
     uint64_t k = 0;
+    const Segment* hint = nullptr;
     for (uint32_t n = bound[w]; n < bound[w + 1]; ++n) {
       uint64_t a = idx.node_address(n), sz = idx.node_size(n);
       bytes[w] += sz;
       uint32_t count = 0;
-      for_each_word(mem, a, a + sz, [&](uint64_t, uint64_t word) {
+      for_each_word(mem, a, a + sz, hint, [&](uint64_t, uint64_t word) {
         int64_t t = idx.find(word);
         if (t < 0 || t == n) return;
         bool interior = word != idx.node_address(static_cast<uint32_t>(t));
