@@ -101,25 +101,27 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
       if (at == t.fs_base() + 8) return true;
     return false;
   };
-  for (const RootRegion& r : root_regions(p))
-    outside_chunks(table, r.lo, r.hi, [&](uint64_t lo, uint64_t hi) {
-      g.scanned_root_bytes += hi - lo;
-      const Segment* hint = nullptr;
-      for_each_word(mem, lo, hi, hint, [&](uint64_t at, uint64_t w) {
-        int64_t n = idx.find(w);
-        if (n < 0) return;
-        bool interior = w != idx.node_address(static_cast<uint32_t>(n)) && !known_interior(at);
-        g.roots.push_back({static_cast<uint32_t>(n), r.kind, interior, at, r.tid});
+  // The root scan runs on its own thread next to the heap workers (it only writes g.roots and
+  // g.scanned_root_bytes). A mapping the labeller did not recognise as a heap makes it visit
+  // millions of small gaps between chunks, so the segment hint is kept across gaps.
+  auto scan_roots = [&] {
+    const Segment* hint = nullptr;
+    for (const RootRegion& r : root_regions(p))
+      outside_chunks(table, r.lo, r.hi, [&](uint64_t lo, uint64_t hi) {
+        g.scanned_root_bytes += hi - lo;
+        for_each_word(mem, lo, hi, hint, [&](uint64_t at, uint64_t w) {
+          int64_t n = idx.find(w);
+          if (n < 0) return;
+          bool interior = w != idx.node_address(static_cast<uint32_t>(n)) && !known_interior(at);
+          g.roots.push_back({static_cast<uint32_t>(n), r.kind, interior, at, r.tid});
+        });
       });
-    });
-  for (const Thread& t : p.threads)
-    for (int r = 0; r < kNumRegs; ++r) {
-      if (r >= kOrigRax) continue;  // general-purpose registers only (r15 … rdi)
-      int64_t n = idx.find(t.regs[r]);
-      if (n >= 0)
-        g.roots.push_back({static_cast<uint32_t>(n), RootKind::kRegister, t.regs[r] != idx.node_address(static_cast<uint32_t>(n)),
-                           static_cast<uint64_t>(r), t.tid});
-    }
+  };
+  const bool small = idx.nodes() < 4096;
+  std::jthread root_thread;  // joins on every way out, exceptions included
+  if (small) scan_roots();
+  else root_thread = std::jthread(scan_roots);
+
 
   // Heap scan: each worker owns a contiguous node range (balanced by bytes) and writes its
   // edges into its own region of one lazily committed buffer sized for the worst case (every
@@ -128,7 +130,7 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
   uint64_t total_words = 0;
   for (uint32_t n = 0; n < nodes; ++n) total_words += idx.node_size(n) / 8;
   unsigned workers = std::max(1u, std::min(std::thread::hardware_concurrency(), 8u));
-  if (nodes < 4096) workers = 1;
+  if (small) workers = 1;
   std::vector<uint32_t> bound(workers + 1, nodes);  // node ranges
   std::vector<uint64_t> region(workers + 1, total_words);  // word offset of each worker's region
   bound[0] = 0;
@@ -167,6 +169,15 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
   for (unsigned w = 1; w < workers; ++w) pool.emplace_back(scan, w);
   scan(0);
   for (auto& th : pool) th.join();
+  if (root_thread.joinable()) root_thread.join();
+  for (const Thread& t : p.threads)
+    for (int r = 0; r < kNumRegs; ++r) {
+      if (r >= kOrigRax) continue;  // general-purpose registers only (r15 … rdi)
+      int64_t n = idx.find(t.regs[r]);
+      if (n >= 0)
+        g.roots.push_back({static_cast<uint32_t>(n), RootKind::kRegister, t.regs[r] != idx.node_address(static_cast<uint32_t>(n)),
+                           static_cast<uint64_t>(r), t.tid});
+    }
 
   uint64_t at = 0;
   for (unsigned w = 0; w < workers; ++w) {
