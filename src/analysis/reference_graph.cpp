@@ -59,10 +59,13 @@ void outside_chunks(const ChunkTable& t, uint64_t lo, uint64_t hi, Fn&& fn) {
   if (at < hi) fn(at, hi);
 }
 
-// Visits every aligned, present word in [lo, hi). `hint` remembers the last segment used:
-// consecutive chunks almost always lie in the same one, which saves a search per chunk.
+// Visits every aligned, present word in [lo, hi) that lies in the index's address range (any
+// other word cannot point into a chunk). `hint` remembers the last segment used: consecutive
+// chunks almost always lie in the same one, which saves a search per chunk.
 template <typename Fn>
-void for_each_word(const AddressSpace& mem, uint64_t lo, uint64_t hi, const Segment*& hint, Fn&& fn) {
+void for_each_candidate(const AddressSpace& mem, const ChunkIndex& idx, uint64_t lo, uint64_t hi, const Segment*& hint, Fn&& fn) {
+  // Local copies: the compiler cannot keep the index's fields in registers across fn's stores.
+  const uint64_t base = idx.range_start(), span = idx.range_end() - idx.range_start();
   lo = (lo + 7) & ~uint64_t{7};
   while (lo + 8 <= hi) {
     const Segment* s = hint && hint->contains(lo) ? hint : mem.find(lo);
@@ -80,7 +83,7 @@ void for_each_word(const AddressSpace& mem, uint64_t lo, uint64_t hi, const Segm
     for (uint64_t a = lo; a + 8 <= present_end; a += 8, p += 8) {
       uint64_t w;
       std::memcpy(&w, p, 8);
-      fn(a, w);
+      if (w - base < span) fn(a, w);
     }
     lo = s->end;
   }
@@ -109,7 +112,7 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
     for (const RootRegion& r : root_regions(p))
       outside_chunks(table, r.lo, r.hi, [&](uint64_t lo, uint64_t hi) {
         g.scanned_root_bytes += hi - lo;
-        for_each_word(mem, lo, hi, hint, [&](uint64_t at, uint64_t w) {
+        for_each_candidate(mem, idx, lo, hi, hint, [&](uint64_t at, uint64_t w) {
           int64_t n = idx.find(w);
           if (n < 0) return;
           bool interior = w != idx.node_address(static_cast<uint32_t>(n)) && !known_interior(at);
@@ -154,7 +157,7 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
       uint64_t a = idx.node_address(n), sz = idx.node_size(n);
       bytes[w] += sz;
       uint32_t count = 0;
-      for_each_word(mem, a, a + sz, hint, [&](uint64_t, uint64_t word) {
+      for_each_candidate(mem, idx, a, a + sz, hint, [&](uint64_t, uint64_t word) {
         int64_t t = idx.find(word);
         if (t < 0 || t == n) return;
         bool interior = word != idx.node_address(static_cast<uint32_t>(t));

@@ -30,6 +30,9 @@ class ChunkIndex {
   uint64_t node_size(uint32_t node) const {
     return nodes_[node].size != kSizeInTable ? nodes_[node].size : table_->chunks[nodes_[node].chunk].size;
   }
+  // Every node lies in [range_start(), range_end()): a word outside cannot point into one.
+  uint64_t range_start() const { return lo_; }
+  uint64_t range_end() const { return hi_; }
   // Node whose [address, address+size) holds `word`, or -1.
   int64_t find(uint64_t word) const { return word - lo_ < hi_ - lo_ ? find_in_spans(word) : -1; }
 
