@@ -5,21 +5,19 @@
 namespace coresift {
 
 ChunkIndex::ChunkIndex(const ChunkTable& table) : table_(&table) {
-  size_t live = 0;
-  for (const Chunk& c : table.chunks) live += c.state != ChunkState::kFree && c.size > 0;
-  node_chunk_.reserve(live);
-  addr_.reserve(live);
+  // Reserving for every chunk costs only address space: the pages of free chunks' share are
+  // never touched. One pass fills the nodes and their spans.
+  nodes_.reserve(table.chunks.size());
+  constexpr uint64_t kGap = 1 << 20;
   for (size_t i = 0; i < table.chunks.size(); ++i) {
     const Chunk& c = table.chunks[i];
     if (c.state == ChunkState::kFree || c.size == 0) continue;
-    node_chunk_.push_back(static_cast<uint32_t>(i));
-    addr_.push_back(c.address);
-  }
-  constexpr uint64_t kGap = 1 << 20;
-  for (uint32_t n = 0; n < addr_.size(); ++n) {
-    uint64_t end = addr_[n] + node_size(n);
-    if (spans_.empty() || addr_[n] > spans_.back().hi + kGap) {
-      spans_.push_back({addr_[n], end, n, n + 1, {}});
+    uint32_t size = c.size < kSizeInTable ? static_cast<uint32_t>(c.size) : kSizeInTable;
+    uint32_t n = static_cast<uint32_t>(nodes_.size());
+    nodes_.push_back({c.address, size, static_cast<uint32_t>(i)});
+    uint64_t end = c.address + c.size;
+    if (spans_.empty() || c.address > spans_.back().hi + kGap) {
+      spans_.push_back({c.address, end, n, n + 1, {}});
     } else {
       spans_.back().hi = std::max(spans_.back().hi, end);
       spans_.back().last = n + 1;
@@ -31,26 +29,29 @@ ChunkIndex::ChunkIndex(const ChunkTable& table) : table_(&table) {
     uint32_t n = s.first;
     for (uint64_t p = 0; p < pages; ++p) {
       uint64_t page_start = s.lo + (p << 12);
-      while (n < s.last && addr_[n] + node_size(n) <= page_start) ++n;
+      while (n < s.last && nodes_[n].address + node_size(n) <= page_start) ++n;
       s.page_first[p] = n;
     }
+    span_lo_.push_back(s.lo);
+    hi_ = std::max(hi_, s.hi);
   }
+  if (!spans_.empty()) lo_ = spans_.front().lo;
 }
 
-int64_t ChunkIndex::find(uint64_t w) const {
-  auto span = std::upper_bound(spans_.begin(), spans_.end(), w, [](uint64_t a, const Span& s) { return a < s.lo; });
-  if (span == spans_.begin()) return -1;
-  const Span& s = *--span;
+int64_t ChunkIndex::find_in_spans(uint64_t w) const {
+  auto after = std::upper_bound(span_lo_.begin(), span_lo_.end(), w);
+  if (after == span_lo_.begin()) return -1;
+  const Span& s = spans_[static_cast<size_t>(after - span_lo_.begin()) - 1];
   if (w >= s.hi) return -1;
   // Candidates: from the first node still alive at this page's start to the first node
   // alive at the next page's start (inclusive); the last one starting at or below w wins.
   uint64_t p = (w - s.lo) >> 12;
   uint32_t lo = s.page_first[p];
   uint32_t hi = p + 1 < s.page_first.size() ? std::min(s.page_first[p + 1] + 1, s.last) : s.last;
-  auto it = std::upper_bound(addr_.begin() + lo, addr_.begin() + hi, w);
-  if (it == addr_.begin() + lo) return -1;
-  uint32_t n = static_cast<uint32_t>(it - addr_.begin()) - 1;
-  return w < addr_[n] + node_size(n) ? static_cast<int64_t>(n) : -1;
+  auto it = std::upper_bound(nodes_.begin() + lo, nodes_.begin() + hi, w, [](uint64_t a, const Node& n) { return a < n.address; });
+  if (it == nodes_.begin() + lo) return -1;
+  uint32_t n = static_cast<uint32_t>(it - nodes_.begin()) - 1;
+  return w < nodes_[n].address + node_size(n) ? static_cast<int64_t>(n) : -1;
 }
 
 const char* root_kind_name(RootKind k) {

@@ -20,56 +20,73 @@ const char* leak_kind_name(LeakKind k) {
 
 namespace {
 
+// Node states while classifying: a LeakKind once decided, else one of these two. The
+// "has a leaked parent" mark of step 3 lives in the same byte, so no second array is needed.
 constexpr uint8_t kUnseen = 0xff;
+constexpr uint8_t kUnseenWithLeakedParent = 0xfe;
+inline bool unseen(uint8_t s) { return s >= kUnseenWithLeakedParent; }
 
-// Breadth-first walk from `queue`, marking unseen nodes with `mark`. Interior edges are
-// followed only when `follow_interior`.
-void spread(const ReferenceGraph& g, std::vector<uint8_t>& state, std::vector<uint32_t>& queue, uint8_t mark,
-            bool follow_interior) {
-  for (size_t qi = 0; qi < queue.size(); ++qi) {
-    uint32_t n = queue[qi];
+// A FIFO of nodes. Every node is queued at most once per walk, so a buffer of one slot per
+// node never overflows; it is only address space until used, and it never copies on growth.
+struct NodeQueue {
+  LazyArray<uint32_t> slots;
+  size_t head = 0, tail = 0;
+  explicit NodeQueue(size_t nodes) : slots(nodes) {}
+  void push(uint32_t n) { slots[tail++] = n; }
+};
+
+// Breadth-first walk from the queued nodes, marking unseen nodes with `mark`. Interior edges
+// are followed only when `follow_interior`.
+void spread(const ReferenceGraph& g, uint8_t* state, NodeQueue& q, uint8_t mark, bool follow_interior) {
+  const uint32_t* targets = g.edge_target.data();
+  while (q.head < q.tail) {
+    uint32_t n = q.slots[q.head++];
     for (uint64_t e = g.edge_start[n]; e < g.edge_start[n + 1]; ++e) {
-      uint32_t t = g.edge_target[e];
+      uint32_t t = targets[e];
       if ((t & kInteriorBit) && !follow_interior) continue;
       t &= ~kInteriorBit;
-      if (state[t] != kUnseen) continue;
+      if (!unseen(state[t])) continue;
       state[t] = mark;
-      queue.push_back(t);
+      q.push(t);
     }
   }
-  queue.clear();
+  q.head = q.tail = 0;
 }
 
 }  // namespace
 
-LeakAnalysis classify_leaks(const ReferenceGraph& g, const ChunkTable& table) {
+LeakAnalysis classify_leaks(const ReferenceGraph& g, const ChunkTable& /*table: sizes come from the index*/) {
   const size_t n = g.index.nodes();
-  std::vector<uint8_t> state(n, kUnseen);
-  std::vector<uint32_t> queue;
+  LeakAnalysis out;
+  // The result array doubles as the working state (LeakKind values fit in a byte).
+  out.kind.assign(n, static_cast<LeakKind>(kUnseen));
+  uint8_t* state = reinterpret_cast<uint8_t*>(out.kind.data());
+  const uint32_t* targets = g.edge_target.data();
+  NodeQueue queue(n);
 
   // 1. Reachable through start pointers, labelled by the first root kind in priority order.
   for (RootKind rk : {RootKind::kStatic, RootKind::kStack, RootKind::kRegister, RootKind::kAnon})
     for (const RootRef& r : g.roots)
-      if (r.kind == rk && !r.interior && state[r.node] == kUnseen) {
+      if (r.kind == rk && !r.interior && unseen(state[r.node])) {
         state[r.node] = static_cast<uint8_t>(rk);  // RootKind values match LeakKind's first four
-        queue.push_back(r.node);
+        queue.push(r.node);
       }
   // Chunks reached through other chunks are "heap"; the direct ones keep their root kind.
   spread(g, state, queue, static_cast<uint8_t>(LeakKind::kHeap), false);
 
   // 2. Possible: reachable once interior pointers count.
   for (const RootRef& r : g.roots)
-    if (state[r.node] == kUnseen) {
+    if (unseen(state[r.node])) {
       state[r.node] = static_cast<uint8_t>(LeakKind::kPossible);
-      queue.push_back(r.node);
+      queue.push(r.node);
     }
   for (uint32_t i = 0; i < n; ++i)  // interior edges out of reachable chunks
-    if (state[i] != kUnseen && state[i] != static_cast<uint8_t>(LeakKind::kPossible)) {
+    if (!unseen(state[i]) && state[i] != static_cast<uint8_t>(LeakKind::kPossible)) {
       for (uint64_t e = g.edge_start[i]; e < g.edge_start[i + 1]; ++e) {
-        uint32_t t = g.edge_target[e] & ~kInteriorBit;
-        if (state[t] == kUnseen) {
+        uint32_t t = targets[e] & ~kInteriorBit;
+        if (unseen(state[t])) {
           state[t] = static_cast<uint8_t>(LeakKind::kPossible);
-          queue.push_back(t);
+          queue.push(t);
         }
       }
     }
@@ -77,34 +94,29 @@ LeakAnalysis classify_leaks(const ReferenceGraph& g, const ChunkTable& table) {
 
   // 3. Unreached: the ones no other unreached chunk points at are definite; what they lead
   // to is indirect. Pure cycles get one definite member each (the lowest address).
-  std::vector<uint8_t> has_leaked_parent(n, 0);
   for (uint32_t i = 0; i < n; ++i)
-    if (state[i] == kUnseen)
+    if (unseen(state[i]))
       for (uint64_t e = g.edge_start[i]; e < g.edge_start[i + 1]; ++e) {
-        uint32_t t = g.edge_target[e] & ~kInteriorBit;
-        if (t != i && state[t] == kUnseen) has_leaked_parent[t] = 1;
+        uint32_t t = targets[e] & ~kInteriorBit;
+        if (t != i && unseen(state[t])) state[t] = kUnseenWithLeakedParent;
       }
-  for (uint32_t i = 0; i < n; ++i)
-    if (state[i] == kUnseen && !has_leaked_parent[i]) {
-      state[i] = static_cast<uint8_t>(LeakKind::kDefinite);
-      queue.push_back(i);
-    }
-  spread(g, state, queue, static_cast<uint8_t>(LeakKind::kIndirect), true);
   for (uint32_t i = 0; i < n; ++i)
     if (state[i] == kUnseen) {
       state[i] = static_cast<uint8_t>(LeakKind::kDefinite);
-      queue.push_back(i);
+      queue.push(i);
+    }
+  spread(g, state, queue, static_cast<uint8_t>(LeakKind::kIndirect), true);
+  for (uint32_t i = 0; i < n; ++i)
+    if (unseen(state[i])) {
+      state[i] = static_cast<uint8_t>(LeakKind::kDefinite);
+      queue.push(i);
       spread(g, state, queue, static_cast<uint8_t>(LeakKind::kIndirect), true);
     }
 
-  LeakAnalysis out;
-  out.kind.resize(n);
+  LeakSummary& s = out.summary;
   for (uint32_t i = 0; i < n; ++i) {
-    LeakKind k = static_cast<LeakKind>(state[i]);
-    out.kind[i] = k;
-    uint64_t bytes = table.chunks[g.index.chunk_of_node(i)].size;
-    LeakSummary& s = out.summary;
-    switch (k) {
+    uint64_t bytes = g.index.node_size(i);
+    switch (out.kind[i]) {
       case LeakKind::kDefinite: s.definite_chunks++, s.definite_bytes += bytes; break;
       case LeakKind::kIndirect: s.indirect_chunks++, s.indirect_bytes += bytes; break;
       case LeakKind::kPossible: s.possible_chunks++, s.possible_bytes += bytes; break;

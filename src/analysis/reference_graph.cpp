@@ -59,12 +59,16 @@ void outside_chunks(const ChunkTable& t, uint64_t lo, uint64_t hi, Fn&& fn) {
   if (at < hi) fn(at, hi);
 }
 
-// Visits every aligned, present word in [lo, hi).
+// Visits every aligned, present word in [lo, hi) that lies in the index's address range (any
+// other word cannot point into a chunk). `hint` remembers the last segment used: consecutive
+// chunks almost always lie in the same one, which saves a search per chunk.
 template <typename Fn>
-void for_each_word(const AddressSpace& mem, uint64_t lo, uint64_t hi, Fn&& fn) {
+void for_each_candidate(const AddressSpace& mem, const ChunkIndex& idx, uint64_t lo, uint64_t hi, const Segment*& hint, Fn&& fn) {
+  // Local copies: the compiler cannot keep the index's fields in registers across fn's stores.
+  const uint64_t base = idx.range_start(), span = idx.range_end() - idx.range_start();
   lo = (lo + 7) & ~uint64_t{7};
   while (lo + 8 <= hi) {
-    const Segment* s = mem.find(lo);
+    const Segment* s = hint && hint->contains(lo) ? hint : mem.find(lo);
     if (!s) {
       // Skip to the next segment start.
       auto& segs = mem.segments();
@@ -73,11 +77,13 @@ void for_each_word(const AddressSpace& mem, uint64_t lo, uint64_t hi, Fn&& fn) {
       lo = (nx->start + 7) & ~uint64_t{7};
       continue;
     }
+    hint = s;
     uint64_t present_end = std::min(hi, s->start + s->present);
-    for (uint64_t a = lo; a + 8 <= present_end; a += 8) {
+    const uint8_t* p = s->data + (lo - s->start);
+    for (uint64_t a = lo; a + 8 <= present_end; a += 8, p += 8) {
       uint64_t w;
-      std::memcpy(&w, s->data + (a - s->start), 8);
-      fn(a, w);
+      std::memcpy(&w, p, 8);
+      if (w - base < span) fn(a, w);
     }
     lo = s->end;
   }
@@ -98,24 +104,27 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
       if (at == t.fs_base() + 8) return true;
     return false;
   };
-  for (const RootRegion& r : root_regions(p))
-    outside_chunks(table, r.lo, r.hi, [&](uint64_t lo, uint64_t hi) {
-      g.scanned_root_bytes += hi - lo;
-      for_each_word(mem, lo, hi, [&](uint64_t at, uint64_t w) {
-        int64_t n = idx.find(w);
-        if (n < 0) return;
-        bool interior = w != idx.node_address(static_cast<uint32_t>(n)) && !known_interior(at);
-        g.roots.push_back({static_cast<uint32_t>(n), r.kind, interior, at, r.tid});
+  // The root scan runs on its own thread next to the heap workers (it only writes g.roots and
+  // g.scanned_root_bytes). A mapping the labeller did not recognise as a heap makes it visit
+  // millions of small gaps between chunks, so the segment hint is kept across gaps.
+  auto scan_roots = [&] {
+    const Segment* hint = nullptr;
+    for (const RootRegion& r : root_regions(p))
+      outside_chunks(table, r.lo, r.hi, [&](uint64_t lo, uint64_t hi) {
+        g.scanned_root_bytes += hi - lo;
+        for_each_candidate(mem, idx, lo, hi, hint, [&](uint64_t at, uint64_t w) {
+          int64_t n = idx.find(w);
+          if (n < 0) return;
+          bool interior = w != idx.node_address(static_cast<uint32_t>(n)) && !known_interior(at);
+          g.roots.push_back({static_cast<uint32_t>(n), r.kind, interior, at, r.tid});
+        });
       });
-    });
-  for (const Thread& t : p.threads)
-    for (int r = 0; r < kNumRegs; ++r) {
-      if (r >= kOrigRax) continue;  // general-purpose registers only (r15 … rdi)
-      int64_t n = idx.find(t.regs[r]);
-      if (n >= 0)
-        g.roots.push_back({static_cast<uint32_t>(n), RootKind::kRegister, t.regs[r] != idx.node_address(static_cast<uint32_t>(n)),
-                           static_cast<uint64_t>(r), t.tid});
-    }
+  };
+  const bool small = idx.nodes() < 4096;
+  std::jthread root_thread;  // joins on every way out, exceptions included
+  if (small) scan_roots();
+  else root_thread = std::jthread(scan_roots);
+
 
   // Heap scan: each worker owns a contiguous node range (balanced by bytes) and writes its
   // edges into its own region of one lazily committed buffer sized for the worst case (every
@@ -124,7 +133,7 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
   uint64_t total_words = 0;
   for (uint32_t n = 0; n < nodes; ++n) total_words += idx.node_size(n) / 8;
   unsigned workers = std::max(1u, std::min(std::thread::hardware_concurrency(), 8u));
-  if (nodes < 4096) workers = 1;
+  if (small) workers = 1;
   std::vector<uint32_t> bound(workers + 1, nodes);  // node ranges
   std::vector<uint64_t> region(workers + 1, total_words);  // word offset of each worker's region
   bound[0] = 0;
@@ -143,11 +152,12 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
   auto scan = [&](unsigned w) {
     uint32_t* out = g.edge_target.data() + region[w];
     uint64_t k = 0;
+    const Segment* hint = nullptr;
     for (uint32_t n = bound[w]; n < bound[w + 1]; ++n) {
       uint64_t a = idx.node_address(n), sz = idx.node_size(n);
       bytes[w] += sz;
       uint32_t count = 0;
-      for_each_word(mem, a, a + sz, [&](uint64_t, uint64_t word) {
+      for_each_candidate(mem, idx, a, a + sz, hint, [&](uint64_t, uint64_t word) {
         int64_t t = idx.find(word);
         if (t < 0 || t == n) return;
         bool interior = word != idx.node_address(static_cast<uint32_t>(t));
@@ -162,6 +172,15 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
   for (unsigned w = 1; w < workers; ++w) pool.emplace_back(scan, w);
   scan(0);
   for (auto& th : pool) th.join();
+  if (root_thread.joinable()) root_thread.join();
+  for (const Thread& t : p.threads)
+    for (int r = 0; r < kNumRegs; ++r) {
+      if (r >= kOrigRax) continue;  // general-purpose registers only (r15 … rdi)
+      int64_t n = idx.find(t.regs[r]);
+      if (n >= 0)
+        g.roots.push_back({static_cast<uint32_t>(n), RootKind::kRegister, t.regs[r] != idx.node_address(static_cast<uint32_t>(n)),
+                           static_cast<uint64_t>(r), t.tid});
+    }
 
   uint64_t at = 0;
   for (unsigned w = 0; w < workers; ++w) {

@@ -19,27 +19,43 @@ const char* root_kind_name(RootKind k);
 
 // Word → live chunk lookup over a ChunkTable. Nodes are the live chunks, in address order.
 // A page table per span of nodes (runs with gaps under 1 MiB) makes a lookup a couple of
-// loads instead of a binary search over millions of addresses.
+// loads instead of a binary search over millions of addresses. Most words of a heap are not
+// pointers at all: one compare against the whole indexed range rejects them inline.
 class ChunkIndex {
  public:
   explicit ChunkIndex(const ChunkTable& table);
-  size_t nodes() const { return node_chunk_.size(); }
-  uint32_t chunk_of_node(uint32_t node) const { return node_chunk_[node]; }
-  uint64_t node_address(uint32_t node) const { return addr_[node]; }
-  uint64_t node_size(uint32_t node) const { return table_->chunks[node_chunk_[node]].size; }
+  size_t nodes() const { return nodes_.size(); }
+  uint32_t chunk_of_node(uint32_t node) const { return nodes_[node].chunk; }
+  uint64_t node_address(uint32_t node) const { return nodes_[node].address; }
+  uint64_t node_size(uint32_t node) const {
+    return nodes_[node].size != kSizeInTable ? nodes_[node].size : table_->chunks[nodes_[node].chunk].size;
+  }
+  // Every node lies in [range_start(), range_end()): a word outside cannot point into one.
+  uint64_t range_start() const { return lo_; }
+  uint64_t range_end() const { return hi_; }
   // Node whose [address, address+size) holds `word`, or -1.
-  int64_t find(uint64_t word) const;
+  int64_t find(uint64_t word) const { return word - lo_ < hi_ - lo_ ? find_in_spans(word) : -1; }
 
  private:
+  static constexpr uint32_t kSizeInTable = UINT32_MAX;  // chunks of 4 GiB and more
+  // Address, size and chunk side by side: a lookup that hits touches one cache line.
+  struct Node {
+    uint64_t address;
+    uint32_t size;   // kSizeInTable: read it from the chunk table
+    uint32_t chunk;  // index in ChunkTable::chunks
+  };
   struct Span {
     uint64_t lo, hi;           // [lo, hi) covered by its nodes
     uint32_t first, last;      // node range [first, last)
     std::vector<uint32_t> page_first;  // per 4 KiB page from lo: first node ending after the page start
   };
+  int64_t find_in_spans(uint64_t word) const;
+
   const ChunkTable* table_;
-  std::vector<uint32_t> node_chunk_;  // node → index in ChunkTable::chunks
-  std::vector<uint64_t> addr_;        // node → start address
+  std::vector<Node> nodes_;
+  std::vector<uint64_t> span_lo_;  // spans_[i].lo, searched without touching the spans
   std::vector<Span> spans_;
+  uint64_t lo_ = 0, hi_ = 0;       // every span lies in [lo_, hi_)
 };
 
 // Edge target with the interior flag in the top bit.

@@ -56,12 +56,12 @@ class GlibcWalker : public AllocatorWalker {
       if (!found) c.layout = layout_for(c.version);
     }
     if (found) {
-      // glibc's malloc was never used (another allocator, or no allocation at all): nothing to
-      // report. main_arena is still uninitialized, alone on its ring, and nothing was mmapped.
+      // glibc's malloc was never used (another allocator such as a preloaded jemalloc, or no
+      // allocation at all): main_arena is still uninitialized, alone on its ring, and nothing
+      // was mmapped. glibc is still reported, with no chunks, so no allocator goes unmentioned.
       ArenaState m;
-      if (read_arena(c, c.main_arena, m) && !m.initialized && m.next == c.main_arena &&
-          (!c.mpv.valid || (c.mpv.n_mmaps == 0 && c.mpv.sbrk_base == 0)))
-        return false;
+      uninitialised_ = read_arena(c, c.main_arena, m) && !m.initialized && m.next == c.main_arena &&
+                       (!c.mpv.valid || (c.mpv.n_mmaps == 0 && c.mpv.sbrk_base == 0));
     }
     return found;
   }
@@ -75,6 +75,14 @@ class GlibcWalker : public AllocatorWalker {
     info.located_by = c.located_by;
     c.alloc = out.add_allocator(info);
     for (const Finding& f : scratch_.findings) out.add_finding(c.alloc, f.kind, f.address, f.detail);
+    if (uninitialised_) {
+      AllocatorInfo& ai = out.allocators[c.alloc];
+      ai.notes.push_back(fmt::format("main_arena {:#x} not initialised: no glibc malloc call before another allocator "
+                                     "(e.g. a preloaded jemalloc) took over, or no allocation at all; 0 chunks",
+                                     c.main_arena));
+      if (c.version.known()) ai.notes.push_back("glibc " + c.version.str() + " from the " + c.version_source);
+      return;
+    }
 
     if (!raw_) read_arenas(c);
     probe_layout(c);
@@ -123,6 +131,7 @@ class GlibcWalker : public AllocatorWalker {
 
  private:
   bool raw_ = false;
+  bool uninitialised_ = false;  // main_arena found but malloc never ran
   ChunkTable scratch_;
   std::unique_ptr<Ctx> ctx_;
 };

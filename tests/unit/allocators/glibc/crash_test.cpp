@@ -66,7 +66,12 @@ TEST_CASE("a plain abort or segfault has a clean heap", "[glibc][corpus]") {
       auto s = open({core}, opts(true));
       const auto& t = s->heap();
       if (std::string(prog) == "crash_abort") {
-        CHECK(t.allocators.empty());  // never called malloc: glibc's heap was never set up
+        // Never called malloc: glibc's heap was never set up. glibc is still reported, empty.
+        REQUIRE(t.allocators.size() == 1);
+        CHECK(t.allocators[0].name == "glibc");
+        CHECK(t.chunks.empty());
+        CHECK(t.arenas.empty());
+        CHECK(t.allocators[0].notes.at(0).find("not initialised") != std::string::npos);
       } else {
         REQUIRE(t.allocators.size() == 1);
         CHECK(t.findings.empty());

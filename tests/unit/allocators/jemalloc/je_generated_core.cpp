@@ -29,6 +29,7 @@ JeTruth read_truth(const std::string& path) {
     else if (j.contains("arena_stats")) t.bin_stats.push_back(j);
     else if (j.contains("p")) t.allocations.push_back(j);
     else if (j.contains("double_free")) t.double_frees.push_back(j);
+    else if (j.contains("glibc_p")) t.glibc_allocations.push_back(j);
   }
   return t;
 }

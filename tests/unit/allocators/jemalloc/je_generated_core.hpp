@@ -14,6 +14,7 @@ struct JeTruth {
   std::vector<nlohmann::json> allocations;  // {"p", "req", "usable", "live", "thread", "arena"}
   std::vector<nlohmann::json> bin_stats;    // {"arena_stats", "bin", "curregs", "curslabs"}
   std::vector<nlohmann::json> double_frees; // {"double_free", "kind"}
+  std::vector<nlohmann::json> glibc_allocations;  // {"glibc_p", "req", "usable", "live"} (variant "mixed")
 };
 
 struct JeCore {
@@ -24,7 +25,8 @@ struct JeCore {
 
 // Makes (once per test run) a core of je_truth_prog under the installed libjemalloc.
 // mode: "gcore" or "kcore"; nullopt with a reason when this machine cannot make it.
-// variant: "" (LD_PRELOAD), "corrupt" (two double frees) or "static" (linked statically).
+// variant: "" (LD_PRELOAD), "corrupt" (two double frees), "static" (linked statically) or
+// "mixed" (also chunks from glibc's own malloc).
 const JeCore* generated_je_core(const std::string& mode, const std::string& variant, std::string* why_not);
 
 uint64_t hex(const nlohmann::json& v);

@@ -1,18 +1,21 @@
 /* je_truth_prog.c - a small jemalloc heap with known state, for the jemalloc walker tests.
  * Compiled and run by make_je_core.sh at test time (LD_PRELOAD=libjemalloc.so.2).
  *
- * usage: je_truth_prog TRUTH.jsonl wait|segv [corrupt]
+ * usage: je_truth_prog TRUTH.jsonl wait|segv [corrupt|mixed]
  *
  * Four threads (main first, then three workers one after another) allocate small, large and
  * huge classes, then free part of them: some frees stay in the thread's tcache, one class
  * overflows its tcache bin so entries are flushed back to the slab bitmaps, large frees above
  * tcache_max return to the arena as extents.  `corrupt` adds two double frees in size class
  * 64: one pointer freed twice into the tcache (duplicate) and one freed, flushed to its slab,
- * then freed again into the tcache (free in the bitmap while cached).
+ * then freed again into the tcache (free in the bitmap while cached).  `mixed` first allocates
+ * from glibc's own malloc (__libc_malloc, as code that bypasses the preloaded allocator does),
+ * frees some of those with __libc_free, and records them as {"glibc_p"…} lines: the process
+ * then has two allocators with live chunks.
  *
  * Truth, one JSON object per line: {"version"…}, one {"thread"…} per thread, {"arena_stats"…}
  * per non-empty bin, then one {"p"…} per allocation (address, request, usable size, live,
- * thread, arena from arenas.lookup), then {"double_free"…} entries.  Lines are formatted into a
+ * thread, arena from arenas.lookup), then {"glibc_p"…} and {"double_free"…} entries.  Lines are formatted into a
  * stack buffer and written with write(2): no heap use while writing.
  */
 #define _GNU_SOURCE
@@ -65,6 +68,32 @@ static unsigned tarena[NTHREADS];
 static void* dup_p;
 static void* flushed_p;
 
+/* glibc's malloc, reached by name whatever is preloaded. */
+extern void* __libc_malloc(size_t);
+extern void __libc_free(void*);
+#define NGLIBC 7
+static const size_t glibc_sizes[NGLIBC] = {24, 40, 100, 500, 2000, 5000, 300000};
+static const int glibc_counts[NGLIBC] = {6, 5, 4, 3, 3, 3, 1};
+static struct { void* p; size_t req, usable; int live; } glibc_recs[32];
+static int nglibc;
+
+static void glibc_allocations(void) {
+  for (int c = 0; c < NGLIBC; ++c)
+    for (int i = 0; i < glibc_counts[c]; ++i) {
+      void* p = __libc_malloc(glibc_sizes[c]);
+      memset(p, 0x60 + c, 16);
+      size_t hdr = ((size_t*)p)[-1];  /* glibc's chunk header: size | flags (2 = mmapped) */
+      glibc_recs[nglibc].p = p;
+      glibc_recs[nglibc].req = glibc_sizes[c];
+      glibc_recs[nglibc].usable = (hdr & ~(size_t)7) - ((hdr & 2) ? 16 : 8);
+      glibc_recs[nglibc].live = 1;
+      ++nglibc;
+    }
+  /* Free the second chunk of every class with more than two (tcache, or unsorted for 2000+). */
+  for (int k = 0, c = 0; c < NGLIBC; k += glibc_counts[c], ++c)
+    if (glibc_counts[c] > 2) __libc_free(glibc_recs[k + 1].p), glibc_recs[k + 1].live = 0;
+}
+
 static void work(int t) {
   unsigned seed = 1u + (unsigned)t;
   for (int c = 0; c < NCLS; ++c)
@@ -105,10 +134,11 @@ static void* worker(void* arg) {
 int main(int argc, char** argv) {
   mc = (mallctl_t)dlsym(RTLD_DEFAULT, "mallctl");
   if (!mc || argc < 3) {
-    fprintf(stderr, "usage: LD_PRELOAD=libjemalloc.so.2 %s TRUTH wait|segv [corrupt]\n", argv[0]);
+    fprintf(stderr, "usage: LD_PRELOAD=libjemalloc.so.2 %s TRUTH wait|segv [corrupt|mixed]\n", argv[0]);
     return 2;
   }
   int corrupt = argc > 3 && !strcmp(argv[3], "corrupt");
+  if (argc > 3 && !strcmp(argv[3], "mixed")) glibc_allocations();
   fd = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0644);
   pthread_t th[NTHREADS];
   for (int t = 0; t < NTHREADS; ++t) sem_init(&go[t], 0, 0);
@@ -162,6 +192,9 @@ int main(int argc, char** argv) {
     out("{\"p\":\"0x%lx\",\"req\":%zu,\"usable\":%zu,\"live\":1,\"thread\":%d,\"arena\":%u,\"huge\":1}\n",
         (unsigned long)huge[t], (size_t)10 << 20, huge_usable[t], t, huge_arena[t]);
   }
+  for (int i = 0; i < nglibc; ++i)
+    out("{\"glibc_p\":\"0x%lx\",\"req\":%zu,\"usable\":%zu,\"live\":%d}\n", (unsigned long)glibc_recs[i].p,
+        glibc_recs[i].req, glibc_recs[i].usable, glibc_recs[i].live);
   if (corrupt)
     out("{\"double_free\":\"0x%lx\",\"kind\":\"duplicate\"}\n{\"double_free\":\"0x%lx\",\"kind\":\"flushed\"}\n",
         (unsigned long)dup_p, (unsigned long)flushed_p);
