@@ -1,7 +1,8 @@
-// groups, leaks (owners follows).
+// groups, leaks, owners.
 #include "command.hpp"
 #include "coresift/report/group_report.hpp"
 #include "coresift/report/leak_report.hpp"
+#include "coresift/report/owner_report.hpp"
 
 namespace coresift::cli {
 
@@ -26,6 +27,15 @@ void register_analysis_commands(CLI::App& app, Runner& run) {
   add_common_options(leaks, leaks_args);
   leaks->add_flag("--summary", summary, "only the totals and groups, no per-chunk list");
   leaks->callback([&] { run = [] { return run_report(leaks_args, [](Session& s) { return leaks_json(s, summary); }, leaks_text); }; });
+
+  static CommonArgs owners_args;
+  static size_t owners_top = 0;
+  auto* owners = app.add_subcommand("owners", "live bytes per owner (module, JVM agent, unknown), retained bytes from the dominator tree");
+  add_common_options(owners, owners_args);
+  owners->add_option("--top", owners_top, "show the N biggest owners (0 = all, the default)");
+  owners->callback([&] {
+    run = [] { return run_report(owners_args, [](Session& s) { return owners_json(s, owners_top); }, owners_text); };
+  });
 }
 
 }  // namespace coresift::cli
