@@ -12,11 +12,11 @@ void register_analysis_commands(CLI::App& app, Runner& run) {
   static size_t top = 30;
   auto* groups = app.add_subcommand("groups", "live chunks grouped by size or signature, biggest first");
   add_common_options(groups, groups_args);
-  groups->add_option("--by", group_by, "size or signature (default)")->check(CLI::IsMember({"size", "signature"}));
+  groups->add_option("--by", group_by, "size, signature (default) or owner")->check(CLI::IsMember({"size", "signature", "owner"}));
   groups->add_option("--top", top, "show the N biggest groups (0 = all; default 30)");
   groups->callback([&] {
     run = [] {
-      GroupBy by = group_by == "size" ? GroupBy::kSize : GroupBy::kSignature;
+      GroupBy by = group_by == "size" ? GroupBy::kSize : group_by == "owner" ? GroupBy::kOwner : GroupBy::kSignature;
       return run_report(groups_args, [by](Session& s) { return groups_json(s, by, top); }, groups_text);
     };
   });
