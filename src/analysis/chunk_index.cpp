@@ -53,6 +53,11 @@ int64_t ChunkIndex::find(uint64_t w) const {
   return w < addr_[n] + node_size(n) ? static_cast<int64_t>(n) : -1;
 }
 
+void ChunkIndex::release_lookup() {
+  std::vector<uint64_t>().swap(addr_);
+  std::vector<Span>().swap(spans_);
+}
+
 const char* root_kind_name(RootKind k) {
   switch (k) {
     case RootKind::kStatic: return "static";

@@ -150,6 +150,7 @@ OwnerAnalysis analyze_owners(Session& s, const OwnerOptions& opts) {
   ReferenceGraph g = build_reference_graph(s, table);
   RootPseudoNodes roots = root_pseudo_nodes(s, g, owners);
   std::vector<RootRef>().swap(g.roots);
+  g.index.release_lookup();  // scanning is over; 8 bytes per node back before the dominators
   const uint32_t chunks = static_cast<uint32_t>(g.index.nodes());
 
   OwnerAnalysis out;
@@ -204,15 +205,24 @@ OwnerAnalysis analyze_owners(Session& s, const OwnerOptions& opts) {
 
   if (opts.top_signatures) {
     const uint64_t k = out.owners.size();
-    std::unordered_map<uint64_t, std::pair<uint64_t, uint64_t>> shares;
+    // (signature, owner) → chunks, bytes: a flat table when it is small (the usual case),
+    // else a hash map.
+    std::vector<std::pair<uint64_t, uint64_t>> flat;
+    std::unordered_map<uint64_t, std::pair<uint64_t, uint64_t>> sparse;
+    const bool use_flat = sig_names.size() * k <= (uint64_t{1} << 20);
+    if (use_flat) flat.resize(sig_names.size() * k);
     for (uint32_t i = 1; i < m; ++i) {
       if (t.order[i] >= chunks) continue;
-      auto& sh = shares[uint64_t{sig[i]} * k + OwnerAnalysis::owner_index(own[i])];
+      uint64_t key = uint64_t{sig[i]} * k + OwnerAnalysis::owner_index(own[i]);
+      auto& sh = use_flat ? flat[key] : sparse[key];
       sh.first++;
       sh.second += bytes_of(i);
     }
-    for (const auto& [key, sh] : shares)
-      out.totals[key % k].top_signatures.push_back({sig_names[key / k], sh.first, sh.second});
+    auto add = [&](uint64_t key, const std::pair<uint64_t, uint64_t>& sh) {
+      if (sh.first) out.totals[key % k].top_signatures.push_back({sig_names[key / k], sh.first, sh.second});
+    };
+    for (uint64_t key = 0; key < flat.size(); ++key) add(key, flat[key]);
+    for (const auto& [key, sh] : sparse) add(key, sh);
     for (OwnerTotals& ot : out.totals) {
       auto& v = ot.top_signatures;
       std::sort(v.begin(), v.end(), [](const SignatureShare& a, const SignatureShare& b) {

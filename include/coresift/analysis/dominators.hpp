@@ -7,6 +7,7 @@
 // into a predecessor CSR, and then released (Graph::release_successors) before the arrays
 // of the semidominator pass are allocated.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -82,37 +83,44 @@ DominatorTree compute_dominators(Graph& g, uint32_t target_mask = 0xffffffffu) {
   g.release_successors();
 
   // 3. Semidominators in reverse preorder. `parent` doubles as the path-compressed forest:
-  // a node w' > w has been linked, the others are roots of their own trees.
+  // a node w' > w has been linked, the others are roots of their own trees. best[v] is the
+  // smallest semidominator on v's compressed path (Lengauer–Tarjan's semi[label[v]]), which
+  // saves the label array; w's final semidominator goes to pred_start[w + 1], whose only
+  // reader was w's own predecessor range.
   t.idom = parent;
-  std::vector<uint32_t> semi(m), label(m), stack;
-  for (uint32_t i = 0; i < m; ++i) semi[i] = label[i] = i;
+  std::vector<uint32_t> best(m), stack;
+  for (uint32_t i = 0; i < m; ++i) best[i] = i;
   auto eval = [&](uint32_t v, uint32_t last_linked) {
-    if (parent[v] < last_linked) return label[v];
+    if (parent[v] < last_linked) return best[v];
     uint32_t x = v;
     do {
       stack.push_back(x);
       x = parent[x];
     } while (parent[x] >= last_linked);
-    uint32_t p = x, p_label = label[x];
+    uint32_t p = x, p_best = best[x];
     while (!stack.empty()) {
       uint32_t y = stack.back();
       stack.pop_back();
       parent[y] = parent[p];
-      if (semi[p_label] < semi[label[y]]) label[y] = p_label;
-      else p_label = label[y];
+      if (p_best < best[y]) best[y] = p_best;
+      else p_best = best[y];
       p = y;
     }
-    return label[v];
+    return best[v];
   };
   for (uint32_t w = m; w-- > 1;) {
     uint32_t s = t.idom[w];  // the tree parent is a predecessor
-    for (uint32_t k = pred_start[w]; k < pred_start[w + 1]; ++k) s = std::min(s, semi[eval(preds[k], w + 1)]);
-    semi[w] = s;
+    for (uint32_t k = pred_start[w]; k < pred_start[w + 1]; ++k) s = std::min(s, eval(preds[k], w + 1));
+    best[w] = s;
+    pred_start[w + 1] = s;
   }
+  std::vector<uint32_t>().swap(preds);
+  std::vector<uint32_t>().swap(best);
+  std::vector<uint32_t>().swap(parent);
   // 4. idom(w) = nearest common ancestor of its tree parent and its semidominator.
   for (uint32_t w = 1; w < m; ++w) {
     uint32_t c = t.idom[w];
-    while (c > semi[w]) c = t.idom[c];
+    while (c > pred_start[w + 1]) c = t.idom[c];
     t.idom[w] = c;
   }
   return t;

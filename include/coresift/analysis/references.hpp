@@ -29,6 +29,10 @@ class ChunkIndex {
   uint64_t node_size(uint32_t node) const { return table_->chunks[node_chunk_[node]].size; }
   // Node whose [address, address+size) holds `word`, or -1.
   int64_t find(uint64_t word) const;
+  // Frees the word → node lookup and the node addresses (find() then finds nothing, and
+  // node_address() must not be called): for analyses done scanning that keep only the node
+  // → chunk map.
+  void release_lookup();
 
  private:
   struct Span {
