@@ -173,9 +173,10 @@ OwnerAnalysis analyze_owners(Session& s, const OwnerOptions& opts) {
 
   // Owners: content evidence first, then top-down from the dominators.
   std::vector<uint16_t> own(m, kNoOwner);
-  std::vector<uint32_t> sig(opts.top_signatures ? m : 0);
+  const bool want_names = opts.top_signatures > 0 || opts.per_chunk_signatures;
+  std::vector<uint32_t> sig(want_names ? m : 0);
   std::vector<std::string> sig_names;
-  classify_chunks(s, g, t.order, owners, opts.top_signatures > 0, own, sig, sig_names);
+  classify_chunks(s, g, t.order, owners, want_names, own, sig, sig_names);
   for (uint32_t i = 1; i < m; ++i) {
     if (own[i] != kNoOwner) continue;
     uint32_t v = t.order[i];
@@ -232,6 +233,12 @@ OwnerAnalysis analyze_owners(Session& s, const OwnerOptions& opts) {
     }
   }
 
+  if (opts.per_chunk_signatures) {
+    out.chunk_signature.assign(table.chunks.size(), kNoNode);
+    for (uint32_t i = 1; i < m; ++i)
+      if (t.order[i] < chunks) out.chunk_signature[g.index.chunk_of_node(t.order[i])] = sig[i];
+    out.signature_names = std::move(sig_names);
+  }
   if (opts.per_chunk) {
     out.chunk_owner.assign(table.chunks.size(), kNoOwner);
     out.chunk_dominator.assign(table.chunks.size(), kDominatorRoot);

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include "coresift/analysis/owners.hpp"
-#include "coresift/analysis/signatures.hpp"
 #include "coresift/report/format.hpp"
 #include "coresift/report/process_report.hpp"
 
@@ -102,25 +101,27 @@ void write_chunks(Session& s, const ChunkFilter& f, ChunkFormat format, std::ost
     buf.clear();
   };
   // JSON rows also say what each live chunk is and who owns it: the owners analysis keeps
-  // 6 bytes per chunk (owner + evidence, dominator); signatures are computed row by row.
+  // 10 bytes per chunk (owner + evidence, dominator, signature id); names are escaped once.
   std::optional<OwnerAnalysis> owners;
-  std::optional<Signer> signer;
-  if (format == ChunkFormat::kJson) {
-    owners = analyze_owners(s, OwnerOptions{.top_signatures = 0, .per_chunk = true});
-    signer.emplace(s);
-  }
+  std::vector<std::string> owner_names, pseudo_names, signature_names;
   auto json_str = [](const std::string& v) { return nlohmann::json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); };
+  if (format == ChunkFormat::kJson) {
+    owners = analyze_owners(s, OwnerOptions{.top_signatures = 0, .per_chunk = true, .per_chunk_signatures = true});
+    for (const Owner& o : owners->owners) owner_names.push_back(json_str(o.name));
+    for (const std::string& n : owners->pseudo_names) pseudo_names.push_back(json_str(n));
+    for (const std::string& n : owners->signature_names) signature_names.push_back(json_str(n));
+  }
   auto owner_fields = [&](size_t row) -> std::string {
     uint16_t packed = owners->chunk_owner[row];
-    if (packed == kNoOwner) return "\"signature\": null, \"owner\": null, \"owner_evidence\": null, \"dominator\": null";
+    uint32_t sig = owners->chunk_signature[row];
+    if (packed == kNoOwner || sig >= signature_names.size())
+      return "\"signature\": null, \"owner\": null, \"owner_evidence\": null, \"dominator\": null";
     uint32_t d = owners->chunk_dominator[row];
     std::string dom = d == kDominatorRoot ? "null"
-                      : d & kDominatorPseudo ? json_str(owners->pseudo_names[d & ~kDominatorPseudo])
+                      : d & kDominatorPseudo ? pseudo_names[d & ~kDominatorPseudo]
                                              : fmt::format("\"{:#x}\"", t.chunks[d].address);
-    return fmt::format("\"signature\": {}, \"owner\": {}, \"owner_evidence\": \"{}\", \"dominator\": {}",
-                       json_str(signer->classify(t.chunks[row]).name),
-                       json_str(owners->owners[OwnerAnalysis::owner_index(packed)].name),
-                       owner_evidence_name(OwnerAnalysis::evidence(packed)), dom);
+    return fmt::format("\"signature\": {}, \"owner\": {}, \"owner_evidence\": \"{}\", \"dominator\": {}", signature_names[sig],
+                       owner_names[OwnerAnalysis::owner_index(packed)], owner_evidence_name(OwnerAnalysis::evidence(packed)), dom);
   };
   if (format == ChunkFormat::kJson) buf += "{\n  \"chunks\": [";
   if (format == ChunkFormat::kCsv) buf += "address,size,chunk_size,state,bin,arena,allocator\n";

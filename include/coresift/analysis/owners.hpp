@@ -60,6 +60,7 @@ struct OwnerTotals {
 struct OwnerOptions {
   size_t top_signatures = 5;  // per owner; 0 = skip classifying signatures' names
   bool per_chunk = false;     // fill chunk_owner / chunk_dominator
+  bool per_chunk_signatures = false;  // fill chunk_signature / signature_names
 };
 
 // chunk_dominator values: a chunk-table index, kDominatorPseudo | pseudo index, or
@@ -79,6 +80,9 @@ struct OwnerAnalysis {
   // kDominatorRoot). Owner index in the low 14 bits, OwnerEvidence in the top 2.
   std::vector<uint16_t> chunk_owner;
   std::vector<uint32_t> chunk_dominator;
+  // With per_chunk_signatures: index into signature_names per ChunkTable row, or kNoNode.
+  std::vector<uint32_t> chunk_signature;
+  std::vector<std::string> signature_names;
 
   static uint16_t owner_index(uint16_t packed) { return packed & 0x3fff; }
   static OwnerEvidence evidence(uint16_t packed) { return static_cast<OwnerEvidence>(packed >> 14); }
