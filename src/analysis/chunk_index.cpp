@@ -54,6 +54,11 @@ int64_t ChunkIndex::find_in_spans(uint64_t w) const {
   return w < nodes_[n].address + node_size(n) ? static_cast<int64_t>(n) : -1;
 }
 
+void ChunkIndex::release_lookup() {
+  std::vector<Span>().swap(spans_);
+  lo_ = hi_ = 0;  // find() answers -1 from now on
+}
+
 const char* root_kind_name(RootKind k) {
   switch (k) {
     case RootKind::kStatic: return "static";

@@ -87,6 +87,7 @@ std::vector<InlinedCall> inlined_calls(Dwfl_Module* mod, uint64_t addr, InlinedC
 void Symbolizer::Impl::describe(const RawFrame& raw, std::vector<Frame>& out) {
   Frame f;
   f.pc = raw.pc;
+  f.sp = raw.sp;
   // A return address may be the first byte after the caller's function (noreturn calls):
   // look up the call instruction instead, like eu-stack and gdb.
   uint64_t lookup = raw.activation || raw.pc == 0 ? raw.pc : raw.pc - 1;
@@ -134,6 +135,7 @@ void Symbolizer::Impl::describe(const RawFrame& raw, std::vector<Frame>& out) {
   for (const InlinedCall& c : calls) {
     Frame g;
     g.pc = raw.pc;
+    g.sp = raw.sp;
     g.is_inline = true;
     g.module = f.module;
     g.module_offset = f.module_offset;

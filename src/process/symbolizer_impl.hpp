@@ -21,6 +21,7 @@ namespace coresift {
 struct RawFrame {
   uint64_t pc = 0;
   bool activation = false;  // pc is where execution stopped, not a return address
+  uint64_t sp = 0;          // stack pointer in this frame, 0 when unknown
 };
 
 // libdwfl numbers x86-64 registers in DWARF order; rip is column 16.

@@ -186,7 +186,10 @@ std::vector<RawFrame> Symbolizer::Impl::unwind(const Thread& t) {
 
   std::vector<RawFrame> out;
   out.reserve(frames.size());
-  for (const auto& f : frames) out.push_back(f.raw);
+  for (const auto& f : frames) {
+    out.push_back(f.raw);
+    out.back().sp = f.sp.value_or(0);
+  }
   return out;
 }
 

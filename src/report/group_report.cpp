@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
+#include "coresift/analysis/owners.hpp"
 #include "coresift/analysis/signatures.hpp"
 #include "coresift/report/format.hpp"
 #include "coresift/report/process_report.hpp"
@@ -40,11 +42,20 @@ json groups_json(Session& s, GroupBy by, size_t top) {
   uint64_t live_bytes = 0, live_chunks = 0;
   std::unique_ptr<Signer> signer;
   if (by == GroupBy::kSignature) signer = std::make_unique<Signer>(s);
-  for (const Chunk& c : t.chunks) {
+  std::optional<OwnerAnalysis> owners;
+  if (by == GroupBy::kOwner) owners = analyze_owners(s, OwnerOptions{.top_signatures = 0, .per_chunk = true});
+  auto owner_key = [&](size_t row) -> std::string {
+    uint16_t packed = owners->chunk_owner[row];
+    return packed == kNoOwner ? "unknown" : owners->owners[OwnerAnalysis::owner_index(packed)].name;  // empty live chunks
+  };
+  for (size_t row = 0; row < t.chunks.size(); ++row) {
+    const Chunk& c = t.chunks[row];
     if (c.state == ChunkState::kFree) continue;
     live_bytes += c.size;
     ++live_chunks;
-    std::string key = by == GroupBy::kSize ? std::to_string(static_cast<uint64_t>(c.size)) : signer->classify(c).name;
+    std::string key = by == GroupBy::kSize    ? std::to_string(static_cast<uint64_t>(c.size))
+                      : by == GroupBy::kOwner ? owner_key(row)
+                                              : signer->classify(c).name;
     Group& g = groups[key];
     g.chunks++;
     g.bytes += c.size;
@@ -70,7 +81,7 @@ json groups_json(Session& s, GroupBy by, size_t top) {
                     {"examples", ex},
                     {"preview", preview(s.memory(), first)}});
   }
-  return {{"by", by == GroupBy::kSize ? "size" : "signature"},
+  return {{"by", by == GroupBy::kSize ? "size" : by == GroupBy::kOwner ? "owner" : "signature"},
           {"live_chunks", live_chunks},
           {"live_bytes", live_bytes},
           {"groups_total", groups.size()},
@@ -81,7 +92,7 @@ json groups_json(Session& s, GroupBy by, size_t top) {
 std::string groups_text(const json& d) {
   std::string out = fmt::format("{} live chunks, {} in {} groups (by {})\n\n", d["live_chunks"].get<uint64_t>(),
                                 size_with_bytes(d["live_bytes"]), d["groups_total"].get<uint64_t>(), d["by"].get<std::string>());
-  Table t({"CHUNKS", "BYTES", "SHARE", d["by"] == "size" ? "SIZE" : "SIGNATURE", "SIZES", "EXAMPLE", "PREVIEW"},
+  Table t({"CHUNKS", "BYTES", "SHARE", d["by"] == "size" ? "SIZE" : d["by"] == "owner" ? "OWNER" : "SIGNATURE", "SIZES", "EXAMPLE", "PREVIEW"},
           {true, true, true, false, false, false, false});
   for (const auto& g : d["groups"]) {
     std::string sizes;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "coresift/analysis/owners.hpp"
 #include "coresift/report/format.hpp"
 #include "coresift/report/process_report.hpp"
 
@@ -99,12 +100,36 @@ void write_chunks(Session& s, const ChunkFilter& f, ChunkFormat format, std::ost
     out << buf;
     buf.clear();
   };
+  // JSON rows also say what each live chunk is and who owns it: the owners analysis keeps
+  // 10 bytes per chunk (owner + evidence, dominator, signature id); names are escaped once.
+  std::optional<OwnerAnalysis> owners;
+  std::vector<std::string> owner_names, pseudo_names, signature_names;
+  auto json_str = [](const std::string& v) { return nlohmann::json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); };
+  if (format == ChunkFormat::kJson) {
+    owners = analyze_owners(s, OwnerOptions{.top_signatures = 0, .per_chunk = true, .per_chunk_signatures = true});
+    for (const Owner& o : owners->owners) owner_names.push_back(json_str(o.name));
+    for (const std::string& n : owners->pseudo_names) pseudo_names.push_back(json_str(n));
+    for (const std::string& n : owners->signature_names) signature_names.push_back(json_str(n));
+  }
+  auto owner_fields = [&](size_t row) -> std::string {
+    uint16_t packed = owners->chunk_owner[row];
+    uint32_t sig = owners->chunk_signature[row];
+    if (packed == kNoOwner || sig >= signature_names.size())
+      return "\"signature\": null, \"owner\": null, \"owner_evidence\": null, \"dominator\": null";
+    uint32_t d = owners->chunk_dominator[row];
+    std::string dom = d == kDominatorRoot ? "null"
+                      : d & kDominatorPseudo ? pseudo_names[d & ~kDominatorPseudo]
+                                             : fmt::format("\"{:#x}\"", t.chunks[d].address);
+    return fmt::format("\"signature\": {}, \"owner\": {}, \"owner_evidence\": \"{}\", \"dominator\": {}", signature_names[sig],
+                       owner_names[OwnerAnalysis::owner_index(packed)], owner_evidence_name(OwnerAnalysis::evidence(packed)), dom);
+  };
   if (format == ChunkFormat::kJson) buf += "{\n  \"chunks\": [";
   if (format == ChunkFormat::kCsv) buf += "address,size,chunk_size,state,bin,arena,allocator\n";
   if (format == ChunkFormat::kText)
     buf += fmt::format("{:<18}  {:>10}  {:>10}  {:<14}  {:<8}  {:<18}  {}\n", "ADDRESS", "SIZE", "CHUNK", "STATE", "BIN",
                        "ARENA", "ALLOCATOR");
-  for (const Chunk& c : t.chunks) {
+  for (size_t row = 0; row < t.chunks.size(); ++row) {
+    const Chunk& c = t.chunks[row];
     if (!keep(t, c, f)) continue;
     const char* bin = bin_name(c.bin);
     std::string arena = c.arena < t.arenas.size() ? hex_addr(t.arenas[c.arena].address) : "";
@@ -113,10 +138,10 @@ void write_chunks(Session& s, const ChunkFilter& f, ChunkFormat format, std::ost
       case ChunkFormat::kJson:
         buf += fmt::format(
             "{}\n    {{\"address\": \"{:#x}\", \"size\": {}, \"chunk_size\": {}, \"state\": \"{}\", \"bin\": {}, "
-            "\"arena\": {}, \"allocator\": {}}}",
+            "\"arena\": {}, \"allocator\": {}, {}}}",
             rows ? "," : "", c.address, static_cast<uint64_t>(c.size), c.chunk_size(), state_name(c.state),
             bin ? fmt::format("\"{}\"", bin) : "null", arena.empty() ? "null" : "\"" + arena + "\"",
-            alloc.empty() ? "null" : "\"" + alloc + "\"");
+            alloc.empty() ? "null" : "\"" + alloc + "\"", owner_fields(row));
         break;
       case ChunkFormat::kCsv:
         buf += fmt::format("{:#x},{},{},{},{},{},{}\n", c.address, static_cast<uint64_t>(c.size), c.chunk_size(),

@@ -35,6 +35,9 @@ class ChunkIndex {
   uint64_t range_end() const { return hi_; }
   // Node whose [address, address+size) holds `word`, or -1.
   int64_t find(uint64_t word) const { return word - lo_ < hi_ - lo_ ? find_in_spans(word) : -1; }
+  // Frees the word → node page tables (find() then finds nothing; the nodes stay): for
+  // analyses that are done scanning.
+  void release_lookup();
 
  private:
   static constexpr uint32_t kSizeInTable = UINT32_MAX;  // chunks of 4 GiB and more

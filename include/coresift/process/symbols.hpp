@@ -32,6 +32,7 @@ struct Symbol {
 
 struct Frame {
   uint64_t pc = 0;
+  uint64_t sp = 0;                    // stack pointer in this frame (0 = unknown): its slots are [sp, caller's sp)
   bool is_inline = false;             // an inlined call inside the previous (outer) frame's pc
   std::string module;                 // module path ("" if pc is outside every module)
   uint64_t module_offset = 0;         // file offset of pc in the module (like eu-stack -b)

@@ -1,5 +1,6 @@
-// `groups`: live chunks grouped by size or by signature, biggest first (like `!heap -stat`
-// or chap's `summarize`), with example addresses and a preview of the content.
+// `groups`: live chunks grouped by size, by signature or by owner (owners.hpp), biggest
+// first (like `!heap -stat` or chap's `summarize`), with example addresses and a preview of
+// the content.
 #pragma once
 #include <nlohmann/json.hpp>
 #include <string>
@@ -8,7 +9,7 @@
 
 namespace coresift {
 
-enum class GroupBy { kSize, kSignature };
+enum class GroupBy { kSize, kSignature, kOwner };
 
 nlohmann::json groups_json(Session& s, GroupBy by, size_t top);
 std::string groups_text(const nlohmann::json& doc);

@@ -1,0 +1,119 @@
+// The virtual root's children: every root reference is attributed to the owner of the memory
+// that holds it — a module's static data (or .bss), the module of the stack frame whose
+// slots hold it (frame k covers [sp_k, sp_k+1)), the module of the thread's innermost frame
+// for registers — or to its anonymous mapping.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "owners_internal.hpp"
+
+namespace coresift {
+namespace {
+
+struct FrameOwner {
+  uint64_t sp;
+  uint16_t owner;
+};
+
+const Thread* thread_of(const Process& p, int tid) {
+  for (const Thread& t : p.threads)
+    if (t.tid == tid) return &t;
+  return nullptr;
+}
+
+// glibc's bins and top (main_arena, in libc's data) point at chunk headers; a free chunk's
+// header is the last 8 usable bytes of the chunk before it, so such a pointer looks like an
+// interior pointer into that neighbour. It is allocator bookkeeping, not a reference.
+bool points_at_next_header(Session& s, const ReferenceGraph& g, const RootRef& r) {
+  if (!r.interior) return false;
+  const ChunkTable& table = s.heap();
+  const Chunk& c = table.chunks[g.index.chunk_of_node(r.node)];
+  if (c.allocator >= table.allocators.size() || table.allocators[c.allocator].name != "glibc" || c.size < 8) return false;
+  std::optional<uint64_t> word;
+  if (r.kind == RootKind::kRegister) {
+    if (const Thread* t = thread_of(s.process(), r.tid); t && r.from < kNumRegs) word = t->regs[r.from];
+  } else {
+    word = s.memory().read_u64(r.from);
+  }
+  return word && *word == c.address + c.size - 8;
+}
+
+}  // namespace
+
+RootPseudoNodes root_pseudo_nodes(Session& s, const ReferenceGraph& g, const OwnerTable& owners) {
+  const Process& p = s.process();
+  RootPseudoNodes out;
+  std::unordered_map<uint64_t, uint32_t> pseudo_of;  // owner id, or 1<<32 | mapping index
+  auto pseudo = [&](uint64_t key, uint16_t owner, auto&& name) {
+    auto [it, fresh] = pseudo_of.try_emplace(key, static_cast<uint32_t>(out.names.size()));
+    if (fresh) {
+      out.names.push_back(name());
+      out.owner.push_back(owner);
+    }
+    return it->second;
+  };
+  auto owner_pseudo = [&](uint16_t owner) {
+    return pseudo(owner, owner, [&] { return "root:" + owners.owners()[owner].name; });
+  };
+
+  std::unordered_map<int, std::vector<FrameOwner>> stacks;  // unwound on first use
+  auto frames_of = [&](int tid) -> const std::vector<FrameOwner>& {
+    auto [it, fresh] = stacks.try_emplace(tid);
+    if (!fresh) return it->second;
+    if (const Thread* t = thread_of(p, tid))
+      for (const Frame& f : s.symbols().backtrace(*t))
+        if (f.sp && !f.is_inline) it->second.push_back({f.sp, owners.of_address(p, f.pc)});
+    std::stable_sort(it->second.begin(), it->second.end(), [](const FrameOwner& a, const FrameOwner& b) { return a.sp < b.sp; });
+    return it->second;
+  };
+  auto stack_owner = [&](int tid, uint64_t slot) -> uint16_t {
+    const auto& frames = frames_of(tid);
+    if (frames.empty()) return 0;
+    auto it = std::upper_bound(frames.begin(), frames.end(), slot, [](uint64_t a, const FrameOwner& f) { return a < f.sp; });
+    return it == frames.begin() ? frames.front().owner : std::prev(it)->owner;  // below sp_0: the red zone of frame 0
+  };
+
+  std::vector<std::pair<uint32_t, uint32_t>> edges;  // (pseudo, chunk node)
+  edges.reserve(g.roots.size());
+  for (const RootRef& r : g.roots) {
+    if (points_at_next_header(s, g, r)) continue;
+    uint32_t ps = 0;
+    switch (r.kind) {
+      case RootKind::kStatic: ps = owner_pseudo(owners.of_address(p, r.from)); break;
+      case RootKind::kStack: ps = owner_pseudo(stack_owner(r.tid, r.from)); break;
+      case RootKind::kRegister: {
+        const Thread* t = thread_of(p, r.tid);
+        ps = owner_pseudo(t ? owners.of_address(p, t->pc()) : 0);
+        break;
+      }
+      case RootKind::kAnon:
+      case RootKind::kNone: {
+        const Mapping* m = p.mapping_at(r.from);
+        if (!m) {
+          ps = owner_pseudo(0);
+          break;
+        }
+        uint64_t index = static_cast<uint64_t>(m - p.mappings.data());
+        ps = pseudo(uint64_t{1} << 32 | index, 0, [&] {
+          return fmt::format("root:anon:{:#x}{}", m->start, m->label.empty() ? "" : " " + m->label);
+        });
+        break;
+      }
+    }
+    edges.push_back({ps, r.node});
+  }
+  std::sort(edges.begin(), edges.end());
+  edges.erase(std::unique(edges.begin(), edges.end()), edges.end());
+  out.start.assign(out.names.size() + 1, 0);
+  out.targets.reserve(edges.size());
+  for (auto [ps, node] : edges) {
+    out.start[ps + 1]++;
+    out.targets.push_back(node);
+  }
+  for (size_t i = 1; i < out.start.size(); ++i) out.start[i] += out.start[i - 1];
+  return out;
+}
+
+}  // namespace coresift
