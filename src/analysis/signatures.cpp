@@ -6,25 +6,40 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstring>
 
 namespace coresift {
 
+namespace {
+// ASCII-only classes: the locale-aware <cctype> calls are slow and chunk bytes are not text
+// in any locale.
+bool ascii_digit(char c) { return c >= '0' && c <= '9'; }
+bool ascii_alpha(char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+bool ascii_xdigit(char c) { return ascii_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f'); }
+}  // namespace
+
 std::string normalise_text(const std::string& s) {
   std::string out;
   for (size_t i = 0; i < s.size() && out.size() < 32;) {
-    // Digits that start a token are ids ("session-42" → "session-#"); digits glued to a
-    // letter are part of a name ("k5", "utf8") and stay.
-    bool after_letter = i > 0 && std::isalpha(static_cast<unsigned char>(s[i - 1]));
-    if (std::isdigit(static_cast<unsigned char>(s[i])) && !after_letter) {
-      while (i < s.size() && std::isxdigit(static_cast<unsigned char>(s[i]))) ++i;
+    if (ascii_digit(s[i])) {
+      // Digits that start a token are ids ("session-42" → "session-#"). Short runs glued to
+      // a letter are part of a name ("k5", "utf8", "x86") and stay; longer ones are numbered
+      // names ("Lgen/C0042;" → "Lgen/C#;").
+      size_t digits = i;
+      while (digits < s.size() && ascii_digit(s[digits])) ++digits;
+      bool after_letter = i > 0 && ascii_alpha(s[i - 1]);
+      if (after_letter && digits - i <= 2) {
+        out.append(s, i, digits - i);
+        i = digits;
+        continue;
+      }
+      while (i < s.size() && ascii_xdigit(s[i])) ++i;
       out += '#';
       continue;
     }
     // A run of 8+ hex digits (ids, hashes) folds too, even when it starts with a letter.
     size_t j = i;
-    while (j < s.size() && std::isxdigit(static_cast<unsigned char>(s[j]))) ++j;
+    while (j < s.size() && ascii_xdigit(s[j])) ++j;
     if (j - i >= 8) {
       out += '#';
       i = j;

@@ -109,6 +109,9 @@ TEST_CASE("signatures: entropy separates random bytes from text and repeats", "[
 TEST_CASE("signatures: text normalisation folds ids, keeps names", "[signatures]") {
   CHECK(normalise_text("session-42") == "session-#");
   CHECK(normalise_text("k5-item") == "k5-item");
+  CHECK(normalise_text("x86_64-linux") == "x86_#-linux");
+  CHECK(normalise_text("Lgen/C0042;") == "Lgen/C#;");
+  CHECK(normalise_text("Lgen/C2999;") == "Lgen/C#;");
   CHECK(normalise_text("id deadbeefcafe") == "id #");
   CHECK(normalise_text(std::string(40, 'x')).size() == 32);
 }
