@@ -1,5 +1,7 @@
 // heap, chunks.
+#include <charconv>
 #include <iostream>
+#include <string_view>
 
 #include "command.hpp"
 #include "coresift/report/heap_report.hpp"
@@ -33,7 +35,18 @@ void register_heap_commands(CLI::App& app, Runner& run) {
       if (state == "live-or-cached") f.state = ChunkState::kLiveOrCached;
       f.min_size = min_size;
       f.max_size = max_size;
-      if (!arena.empty()) f.arena = std::stoull(arena, nullptr, 16);
+      if (!arena.empty()) {
+        // from_chars, not stoull: a typo is a usage error, not an escaping exception.
+        std::string_view v = arena;
+        if (v.starts_with("0x") || v.starts_with("0X")) v.remove_prefix(2);
+        uint64_t a = 0;
+        auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), a, 16);
+        if (v.empty() || ec != std::errc() || p != v.data() + v.size()) {
+          std::cerr << "coresift: chunks: --arena '" << arena << "' is not a hex address\n";
+          return 2;
+        }
+        f.arena = a;
+      }
       ChunkFormat format = chunks_args.json ? ChunkFormat::kJson : csv ? ChunkFormat::kCsv : ChunkFormat::kText;
       return run_streamed(chunks_args, [f, format](Session& s) { write_chunks(s, f, format, std::cout); });
     };

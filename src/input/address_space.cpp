@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "coresift/input/range_layers.hpp"
+
 namespace coresift {
 
 std::string perms_string(uint8_t p) {
@@ -26,30 +28,31 @@ void AddressSpace::add(const Segment& s) {
 }
 
 uint64_t AddressSpace::finalize() {
-  // Stable sort keeps insertion order among equal starts, so "earlier wins" is well defined.
-  std::vector<size_t> order(segments_.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return segments_[a].start < segments_[b].start; });
-  std::vector<Segment> sorted;
-  sorted.reserve(segments_.size());
-  uint64_t shadowed = 0;
-  for (size_t idx : order) {
-    Segment s = segments_[idx];
-    if (!sorted.empty() && s.start < sorted.back().end) {
-      uint64_t cut = sorted.back().end;
-      shadowed += std::min(cut, s.end) - s.start;
-      if (s.end <= cut) continue;
-      uint64_t skip = cut - s.start;
-      s.data = skip < s.present ? s.data + skip : nullptr;
-      s.file_offset += skip;
-      s.present = skip < s.present ? s.present - skip : 0;
-      s.start = cut;
-    }
-    sorted.push_back(s);
+  // Earlier inputs win byte by byte, whatever the order of start addresses: a later range
+  // keeps only the parts no earlier range covers.
+  std::vector<Range> ranges;
+  ranges.reserve(segments_.size());
+  uint64_t total = 0;
+  for (const Segment& s : segments_) {
+    ranges.push_back({s.start, s.end});
+    total += s.size();
   }
-  segments_ = std::move(sorted);
-  return shadowed;
+  std::vector<Segment> visible;
+  visible.reserve(segments_.size());
+  uint64_t kept = 0;
+  for (const RangePiece& p : layer_first_wins(ranges)) {
+    Segment s = segments_[p.index];
+    uint64_t skip = p.start - s.start;
+    s.data = skip < s.present ? s.data + skip : nullptr;
+    s.present = skip < s.present ? std::min(s.present - skip, p.end - p.start) : 0;
+    s.file_offset += skip;
+    s.start = p.start;
+    s.end = p.end;
+    kept += s.size();
+    visible.push_back(s);
+  }
+  segments_ = std::move(visible);
+  return total - kept;
 }
 
 const Segment* AddressSpace::find(uint64_t addr) const {

@@ -103,20 +103,29 @@ DecompressResult gzip_stream(std::span<const uint8_t> in, int fd) {
   }
   std::vector<uint8_t> out(kChunk);
   size_t consumed = 0;
-  int ret = Z_OK;
-  while (ret != Z_STREAM_END) {
+  while (true) {
     // zlib counts in uInt; feed at most 1 GiB at a time.
     size_t feed = std::min<size_t>(in.size() - consumed, 1u << 30);
     s.next_in = const_cast<Bytef*>(in.data() + consumed);
     s.avail_in = static_cast<uInt>(feed);
     s.next_out = out.data();
     s.avail_out = static_cast<uInt>(out.size());
-    ret = inflate(&s, Z_NO_FLUSH);
+    int ret = inflate(&s, Z_NO_FLUSH);
     consumed += feed - s.avail_in;
     size_t got = out.size() - s.avail_out;
     if (!write_all(fd, out.data(), got, r.error)) break;
     r.written += got;
-    if (ret == Z_STREAM_END) break;
+    if (ret == Z_STREAM_END) {
+      // A .gz may hold several members one after another (cat a.gz b.gz, pigz, bgzip):
+      // like gzip -d, decode them all.
+      size_t left = in.size() - consumed;
+      if (left == 0) break;
+      if (left >= 2 && in[consumed] == 0x1f && in[consumed + 1] == 0x8b && inflateReset(&s) == Z_OK)
+        continue;
+      r.error = std::to_string(left) + " bytes after the last gzip member are not gzip data (ignored)";
+      r.error_offset = consumed;
+      break;
+    }
     if (ret != Z_OK || (got == 0 && consumed == in.size())) {
       r.error = ret == Z_OK || ret == Z_BUF_ERROR ? "gzip stream is truncated" : "gzip data is corrupt";
       r.error_offset = consumed;

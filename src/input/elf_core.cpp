@@ -219,6 +219,10 @@ CoreFile read_elf_core(const std::string& path, std::span<const uint8_t> bytes, 
   if (eh.e_phoff > bytes.size())
     throw InputError(path, offsetof(Elf64_Ehdr, e_phoff), "program headers start beyond the end of the file");
   uint64_t fit = (bytes.size() - eh.e_phoff) / sizeof(Elf64_Phdr);
+  if (phnum > 0 && fit == 0)
+    throw InputError(path, eh.e_phoff,
+                     fmt::format("file is truncated before its first program header ({} expected): nothing to analyse",
+                                 phnum));
   if (phnum > fit) {
     diag.warn(path, eh.e_phoff,
               fmt::format("file is truncated: only {} of {} program headers are present", fit, phnum));

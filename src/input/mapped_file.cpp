@@ -1,14 +1,13 @@
 #include "coresift/input/mapped_file.hpp"
 
-#include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 
+#include "coresift/input/regular_file.hpp"
 #include "decompress.hpp"
 
 namespace coresift {
@@ -55,15 +54,13 @@ Compression detect_compression(std::span<const uint8_t> h) {
 }
 
 std::unique_ptr<MappedFile> MappedFile::open(const std::string& path, Diagnostics& diag) {
+  OpenedFile opened = open_regular_file(path);
+  if (opened.fd < 0) throw InputError(path, std::nullopt, opened.why);
   Fd f;
-  f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (f.fd < 0) throw InputError(path, std::nullopt, "cannot open: " + errno_text());
-  struct stat st {};
-  if (::fstat(f.fd, &st) != 0) throw InputError(path, std::nullopt, "cannot stat: " + errno_text());
-  if (S_ISDIR(st.st_mode)) throw InputError(path, std::nullopt, "is a directory");
-  if (st.st_size == 0) throw InputError(path, std::nullopt, "file is empty");
+  f.fd = opened.fd;
+  if (opened.size == 0) throw InputError(path, std::nullopt, "file is empty");
 
-  auto size = static_cast<uint64_t>(st.st_size);
+  uint64_t size = opened.size;
   void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, f.fd, 0);
   if (p == MAP_FAILED) throw InputError(path, std::nullopt, "cannot mmap: " + errno_text());
 

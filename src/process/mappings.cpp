@@ -5,6 +5,7 @@
 #include <map>
 
 #include "builders.hpp"
+#include "coresift/input/range_layers.hpp"
 
 namespace coresift {
 namespace {
@@ -24,10 +25,14 @@ uint64_t present_in(const AddressSpace& mem, uint64_t start, uint64_t end) {
   return total;
 }
 
-const FileNoteEntry* file_entry_at(const std::vector<FileNoteEntry>& files, uint64_t addr) {
-  for (const FileNoteEntry& f : files)
-    if (addr >= f.start && addr < f.end) return &f;
-  return nullptr;
+// "Which entry holds addr?" in O(log n). The first entry wins where entries overlap, which
+// only a damaged or hostile core has.
+template <typename T>
+FirstRangeIndex index_ranges(const std::vector<T>& v) {
+  std::vector<Range> r;
+  r.reserve(v.size());
+  for (const T& x : v) r.push_back({x.start, x.end});
+  return FirstRangeIndex(r);
 }
 
 void apply_pseudo_name(Mapping& m, const std::string& name) {
@@ -43,13 +48,15 @@ void apply_pseudo_name(Mapping& m, const std::string& name) {
 std::vector<Mapping> build_mappings(const LoadedInputs& in, const std::vector<MapsEntry>& maps) {
   std::vector<Mapping> out;
   if (in.core) {
+    FirstRangeIndex files = index_ranges(in.core->files);
     for (const LoadSegment& l : in.core->loads) {
       Mapping m;
       m.start = l.vaddr;
       m.end = l.vaddr + l.memsz;
       m.perms = static_cast<uint8_t>(((l.flags & PF_R) ? kPermRead : 0) | ((l.flags & PF_W) ? kPermWrite : 0) |
                                      ((l.flags & PF_X) ? kPermExec : 0));
-      if (const FileNoteEntry* f = file_entry_at(in.core->files, m.start)) {
+      if (auto i = files.find(m.start)) {
+        const FileNoteEntry* f = &in.core->files[*i];
         m.path = f->path;
         m.offset = f->file_offset + (m.start - f->start);
       }
@@ -57,12 +64,12 @@ std::vector<Mapping> build_mappings(const LoadedInputs& in, const std::vector<Ma
     }
   }
   // Raw ranges: named by --maps lines where given, else one anonymous mapping each.
+  FirstRangeIndex core_mappings = index_ranges(out);
   for (const MapsEntry& e : maps) {
     bool overlaps_input = std::any_of(in.raw_ranges.begin(), in.raw_ranges.end(), [&](const RawRange& r) {
       return e.start < r.base + r.size && r.base < e.end;
     });
-    bool in_core = std::any_of(out.begin(), out.end(), [&](const Mapping& m) { return m.contains(e.start); });
-    if (in_core) continue;
+    if (core_mappings.find(e.start)) continue;
     if (!overlaps_input && !in.raw_ranges.empty() && in.core) continue;
     Mapping m;
     m.start = e.start;
@@ -83,17 +90,18 @@ std::vector<Mapping> build_mappings(const LoadedInputs& in, const std::vector<Ma
     m.label = "[dump]";
     out.push_back(std::move(m));
   }
-  std::sort(out.begin(), out.end(), [](const Mapping& a, const Mapping& b) { return a.start < b.start; });
+  // Stable: mappings that start together (only in damaged cores) keep the core's order.
+  std::stable_sort(out.begin(), out.end(), [](const Mapping& a, const Mapping& b) { return a.start < b.start; });
   for (Mapping& m : out) m.present_bytes = present_in(in.memory, m.start, m.end);
   return out;
 }
 
 void label_mappings(Process& p, const AddressSpace& mem) {
   auto& maps = p.mappings;
+  FirstRangeIndex by_address = index_ranges(maps);
   auto index_of = [&](uint64_t addr) -> int {
-    for (size_t i = 0; i < maps.size(); ++i)
-      if (maps[i].contains(addr)) return static_cast<int>(i);
-    return -1;
+    auto i = by_address.find(addr);
+    return i ? static_cast<int>(*i) : -1;
   };
   auto unnamed = [](const Mapping& m) { return m.path.empty() && m.label.empty(); };
   // PROT_NONE shows as no permissions in kernel cores but as read-only in gcore cores.

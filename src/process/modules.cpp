@@ -2,7 +2,6 @@
 // read from the process memory when the core holds the first page, else from the file.
 #include <elf.h>
 #include <elfutils/libdwelf.h>
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <gelf.h>
 #include <libelf.h>
@@ -13,6 +12,7 @@
 #include <map>
 
 #include "builders.hpp"
+#include "coresift/input/regular_file.hpp"
 
 namespace coresift {
 namespace {
@@ -71,7 +71,7 @@ ElfFacts elf_facts_from_memory(const AddressSpace& mem, uint64_t base) {
 
 ElfFacts elf_facts_from_file(const std::string& path) {
   ElfFacts f;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = open_regular_file(path).fd;  // never a FIFO or device named by the core
   if (fd < 0) return f;
   elf_version(EV_CURRENT);
   Elf* e = elf_begin(fd, ELF_C_READ_MMAP, nullptr);

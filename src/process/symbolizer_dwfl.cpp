@@ -3,7 +3,6 @@
 // never handed to libdwfl.
 #include <elf.h>
 #include <elfutils/libdwelf.h>
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <gelf.h>
 #include <libelf.h>
@@ -14,6 +13,7 @@
 #include <filesystem>
 
 #include "symbolizer_impl.hpp"
+#include "coresift/input/regular_file.hpp"
 
 namespace coresift {
 namespace {
@@ -44,7 +44,7 @@ bool is_hex_id(const std::string& id) {
 
 // True when `path` is an ELF file whose GNU build-id is `id` (hex).
 bool file_has_build_id(const std::string& path, const std::string& id) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = open_regular_file(path).fd;  // never a FIFO or device named by the core
   if (fd < 0) return false;
   bool match = false;
   if (Elf* e = elf_begin(fd, ELF_C_READ_MMAP, nullptr)) {

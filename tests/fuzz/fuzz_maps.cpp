@@ -1,4 +1,4 @@
-// Fuzz target for read_maps_file: /proc/PID/maps, pmap -x and pmap -X text (--maps files
+// Fuzz target for read_maps_file: /proc/PID/maps, smaps and pmap text (--maps files
 // are user-supplied and often hand-edited). InputError is a fine answer; any other
 // exception or sanitizer report is a finding.
 #include <cstddef>

@@ -35,8 +35,9 @@ class AddressSpace {
   uint32_t add_source(std::string name);
   // Adds a range. Call finalize() once all are added.
   void add(const Segment& s);
-  // Sorts segments and trims overlaps (the earlier-added range wins). Returns the number of
-  // bytes of later ranges that were shadowed, so the caller can warn.
+  // Sorts segments and trims overlaps: the earlier-added range wins every byte it covers,
+  // whatever the order of start addresses. Returns the number of bytes of later ranges
+  // that were shadowed, so the caller can warn.
   uint64_t finalize();
 
   const std::vector<Segment>& segments() const { return segments_; }

@@ -20,7 +20,7 @@ struct RawRangeSpec {
 // Parses "FILE@0xBASE"; nullopt when `arg` has no '@' followed by a hex address.
 std::optional<RawRangeSpec> parse_raw_range(const std::string& arg);
 
-// One line of a /proc/PID/maps or `pmap -x` listing.
+// One line of a /proc/PID/maps or pmap listing.
 struct MapsEntry {
   uint64_t start = 0;
   uint64_t end = 0;
@@ -28,7 +28,9 @@ struct MapsEntry {
   uint64_t offset = 0;
   std::string path;  // file path, or a pseudo name like "[heap]", "[stack]", "" for anonymous
 };
-// Parses /proc/PID/maps, `pmap -x` or `pmap -X` text; unparseable lines are skipped with a warning.
+// Parses /proc/PID/maps (or smaps), `pmap`, `pmap -x`, `pmap -X`/`-XX` or `pmap -d` text.
+// Damaged lines are skipped with a warning naming the line; a file that is not a regular file
+// (FIFO, device, directory) or cannot be read is an InputError. Never throws anything else.
 std::vector<MapsEntry> read_maps_file(const std::string& path, Diagnostics& diag);
 
 struct RawRange {
