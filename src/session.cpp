@@ -1,5 +1,7 @@
 #include "coresift/session.hpp"
 
+#include <algorithm>
+
 #include "coresift/allocators/walker.hpp"
 
 namespace coresift {
@@ -21,8 +23,33 @@ Symbolizer& Session::symbols() {
   return *symbols_;
 }
 
+namespace {
+
+// The process model guesses `[heap]` from where the executable's .bss ends; glibc's main arena
+// knows where the program break heap really starts (mp_.sbrk_base). Later stages (the
+// reference scan treats `[heap]` as heap, not as a root) use the corrected label.
+void label_sbrk_heap(Process& p, const ChunkTable& t) {
+  std::vector<const Mapping*> sbrk_maps;
+  for (const ArenaInfo& a : t.arenas) {
+    if (a.kind != "main" || t.allocators.at(a.allocator).name != "glibc") continue;
+    for (const auto& [start, end] : a.heaps)
+      if (const Mapping* m = p.mapping_at(start)) sbrk_maps.push_back(m);
+  }
+  if (sbrk_maps.empty()) return;
+  for (Mapping& m : p.mappings) {
+    bool is_sbrk = std::find(sbrk_maps.begin(), sbrk_maps.end(), &m) != sbrk_maps.end();
+    if (is_sbrk && m.path.empty() && (m.label.empty() || m.label == "[anon]")) m.label = "[heap]";
+    else if (!is_sbrk && m.label == "[heap]") m.label.clear();  // the guess was wrong
+  }
+}
+
+}  // namespace
+
 const ChunkTable& Session::heap() {
-  if (!heap_) heap_ = std::make_unique<ChunkTable>(walk_heaps(*this));
+  if (!heap_) {
+    heap_ = std::make_unique<ChunkTable>(walk_heaps(*this));
+    label_sbrk_heap(process_, *heap_);
+  }
   return *heap_;
 }
 
