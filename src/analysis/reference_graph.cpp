@@ -4,6 +4,7 @@
 #include <cstring>
 #include <thread>
 
+#include "coresift/analysis/hotspot_arena.hpp"
 #include "coresift/analysis/references.hpp"
 
 namespace coresift {
@@ -146,6 +147,11 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
       words += idx.node_size(n) / 8;
     }
   }
+  // Chunks free at a second-level allocator (HotSpot's pooled arena chunks) are scanned for
+  // their free-list link only: the rest is stale, like the content of a free malloc chunk.
+  std::vector<bool> link_only(nodes, false);
+  for (uint64_t a : find_hotspot_chunk_pools(mem, table).pooled)
+    if (int64_t n = idx.find(a); n >= 0 && idx.node_address(static_cast<uint32_t>(n)) == a) link_only[static_cast<size_t>(n)] = true;
   g.edge_target = LazyArray<uint32_t>(total_words);
   g.edge_start.assign(nodes + 1, 0);
   std::vector<uint64_t> used(workers, 0), bytes(workers, 0);
@@ -156,6 +162,7 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
     for (uint32_t n = bound[w]; n < bound[w + 1]; ++n) {
       uint64_t a = idx.node_address(n), sz = idx.node_size(n);
       bytes[w] += sz;
+      if (link_only[n]) sz = 8;
       uint32_t count = 0;
       for_each_candidate(mem, idx, a, a + sz, hint, [&](uint64_t, uint64_t word) {
         int64_t t = idx.find(word);

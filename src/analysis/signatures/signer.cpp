@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "coresift/analysis/hotspot_arena.hpp"
 #include "coresift/analysis/rules.hpp"
 #include "coresift/analysis/signatures.hpp"
 #include "coresift/session.hpp"
@@ -103,6 +104,7 @@ struct Signer::Impl {
       if (c.size >= 1024 && w0 % 8 == 0 && mem.is_mapped(w0)) sig::find_zlib(mem, mods, table, c, w0, known);
     }
     sig::find_dtvs(mem, mods, s.process(), table, known);
+    for (uint64_t a : find_hotspot_chunk_pools(mem, table).pooled) known.try_emplace(a, sig::Known{"jvm:arena_chunk_free", -1});
     vtables.build(rd, mods, std::vector<uint64_t>(candidates.begin(), candidates.end()));
     nmt.build(mem, s.process(), mods, rd);
   }
