@@ -177,6 +177,7 @@ OwnerAnalysis analyze_owners(Session& s, const OwnerOptions& opts) {
   std::vector<uint32_t> sig(want_names ? m : 0);
   std::vector<std::string> sig_names;
   classify_chunks(s, g, t.order, owners, want_names, own, sig, sig_names);
+  claim_jvmti_tag_maps(s, g.index, t.order, owners, own);  // stale words must not split an agent's tag map
   for (uint32_t i = 1; i < m; ++i) {
     if (own[i] != kNoOwner) continue;
     uint32_t v = t.order[i];

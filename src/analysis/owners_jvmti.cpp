@@ -1,0 +1,160 @@
+// JVMTI tag maps belong to the agent whose environment holds them. Conservative scanning
+// cannot: stale words in other chunks (the slack last word of small chunks, reused arrays)
+// point at tag-map entries, so the dominator of those entries becomes the virtual root and
+// they, the entries after them on bucket chains and the tags behind them end up unknown.
+// So for every agent-owned JVMTI environment the tag map is followed by its structure and
+// each of its chunks is given to the agent.
+//
+// HotSpot (JDK 17) layout, checked on jdwp cores with libjvm's symbols but not relied on by
+// offset alone: every step is validated and any failure leaves the dominator result alone.
+//   JvmtiEnvBase: +0 the jvmtiEnv function table (in libjvm), +8 u32 magic 0x71EE, then
+//                 event callbacks (into the agent) and somewhere a JvmtiTagMap*;
+//   JvmtiTagMap:  +0 back-pointer to its env, then a JvmtiTagMapTable*;
+//   table:        +0 int bucket count, +8 bucket array (count * 8 bytes);
+//   entry:        +8 next entry (chains end in NULL), +0x18 the jlong tag — an agent's
+//                 malloc'd data when it is a chunk start (jdwp: the class signature).
+#include <algorithm>
+#include <optional>
+
+#include "owners_internal.hpp"
+
+namespace coresift {
+namespace {
+
+constexpr uint32_t kJvmtiMagic = 0x71EE;
+constexpr uint64_t kEntryNext = 8, kEntryTag = 0x18, kEntryMinSize = 0x20;
+constexpr uint32_t kMaxBuckets = 1u << 24;
+constexpr uint64_t kEnvScanBytes = 0x400;  // the tag-map pointer is in the env's first words
+constexpr uint64_t kTagMapScanBytes = 0x100;
+
+// Live chunk starting exactly at addr (node), if any: nodes are in address order.
+std::optional<uint32_t> node_at(const ChunkIndex& index, uint64_t addr) {
+  uint32_t lo = 0, hi = static_cast<uint32_t>(index.nodes());
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (index.node_address(mid) < addr) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo < index.nodes() && index.node_address(lo) == addr) return lo;
+  return std::nullopt;
+}
+
+bool in_libjvm(const Process& p, uint64_t addr) {
+  for (const Module& m : p.modules)
+    if (m.contains(addr)) {
+      size_t k = m.path.rfind('/');
+      return m.path.substr(k == std::string::npos ? 0 : k + 1) == "libjvm.so";
+    }
+  return false;
+}
+
+struct TagMapWalk {
+  const AddressSpace& mem;
+  const ChunkIndex& index;
+
+  uint64_t word(uint64_t addr) const { return mem.read_u64(addr).value_or(0); }
+
+  // Words [from, from + n) of a node, as (offset, value) pointing at other chunk starts.
+  template <class F>
+  void for_each_chunk_pointer(uint32_t node, uint64_t from, uint64_t n, F&& f) const {
+    uint64_t base = index.node_address(node);
+    uint64_t end = std::min(index.node_size(node), from + n);
+    for (uint64_t at = from; at + 8 <= end; at += 8)
+      if (auto t = node_at(index, word(base + at)); t && f(*t)) return;
+  }
+
+  // The table behind a tag map: a bucket count and a bucket array of exactly that many slots.
+  bool is_table(uint32_t table, uint32_t& buckets, uint32_t& count) const {
+    if (index.node_size(table) < 16) return false;
+    uint64_t a = index.node_address(table);
+    count = mem.read_u32(a).value_or(0);
+    if (count == 0 || count > kMaxBuckets) return false;
+    auto b = node_at(index, word(a + 8));
+    if (!b) return false;
+    uint64_t size = index.node_size(*b);
+    if (size < uint64_t{count} * 8 || size >= uint64_t{count} * 8 + 32) return false;
+    buckets = *b;
+    return true;
+  }
+
+  // Every entry on every chain, then the tags that are chunk starts; false (nothing added)
+  // when a slot or link is not a live chunk start, or a chain does not end.
+  bool entries(uint32_t buckets, uint32_t count, std::vector<uint32_t>& out) const {
+    const size_t first = out.size();
+    const uint64_t limit = index.nodes();  // no chain is longer than the number of chunks
+    uint64_t walked = 0;
+    uint64_t slots = index.node_address(buckets);
+    auto fail = [&] {
+      out.resize(first);
+      return false;
+    };
+    for (uint32_t i = 0; i < count; ++i) {
+      auto head = mem.read_u64(slots + uint64_t{i} * 8);
+      if (!head) return fail();
+      for (uint64_t e = *head; e != 0;) {
+        auto n = node_at(index, e);
+        if (!n || index.node_size(*n) < kEntryMinSize || ++walked > limit) return fail();
+        out.push_back(*n);
+        auto next = mem.read_u64(e + kEntryNext);
+        if (!next) return fail();
+        e = *next;
+      }
+    }
+    const size_t end = out.size();
+    for (size_t k = first; k < end; ++k)
+      if (auto tag = node_at(index, word(index.node_address(out[k]) + kEntryTag))) out.push_back(*tag);
+    return true;
+  }
+
+  // The env's tag map and everything it holds, or nothing.
+  std::vector<uint32_t> follow(uint32_t env) const {
+    std::vector<uint32_t> out;
+    const uint64_t env_addr = index.node_address(env);
+    for_each_chunk_pointer(env, 16, kEnvScanBytes, [&](uint32_t map) {
+      if (word(index.node_address(map)) != env_addr) return false;  // the tag map points back
+      bool found = false;
+      for_each_chunk_pointer(map, 8, kTagMapScanBytes, [&](uint32_t table) {
+        uint32_t buckets = 0, count = 0;
+        if (!is_table(table, buckets, count)) return false;
+        std::vector<uint32_t> walked{map, table, buckets};
+        if (!entries(buckets, count, walked)) return false;
+        out = std::move(walked);
+        return found = true;
+      });
+      return found;
+    });
+    return out;
+  }
+};
+
+}  // namespace
+
+void claim_jvmti_tag_maps(Session& s, const ChunkIndex& index, const std::vector<uint32_t>& order,
+                          const OwnerTable& owners, std::vector<uint16_t>& own) {
+  const AddressSpace& mem = s.memory();
+  const Process& p = s.process();
+  const uint32_t chunks = static_cast<uint32_t>(index.nodes());
+  // Candidates: agent-owned by content, JVMTI magic at +8, function table in libjvm.
+  std::vector<std::pair<uint32_t, uint16_t>> envs;  // (node, agent owner)
+  for (size_t i = 1; i < order.size(); ++i) {
+    if (order[i] >= chunks || own[i] == kNoOwner || OwnerAnalysis::evidence(own[i]) != OwnerEvidence::kContent) continue;
+    uint16_t o = OwnerAnalysis::owner_index(own[i]);
+    if (owners.owners()[o].kind != OwnerKind::kAgent || index.node_size(order[i]) < 0x100) continue;
+    uint64_t a = index.node_address(order[i]);
+    if (mem.read_u32(a + 8).value_or(0) != kJvmtiMagic || !in_libjvm(p, mem.read_u64(a).value_or(0))) continue;
+    envs.push_back({order[i], o});
+  }
+  if (envs.empty()) return;
+  std::vector<uint32_t> position(chunks, 0);  // chunk node → index in order
+  for (size_t i = 1; i < order.size(); ++i)
+    if (order[i] < chunks) position[order[i]] = static_cast<uint32_t>(i);
+  TagMapWalk walk{mem, index};
+  for (auto [env, agent] : envs)
+    for (uint32_t n : walk.follow(env)) {
+      uint16_t& o = own[position[n]];
+      if (o == kNoOwner || OwnerAnalysis::evidence(o) != OwnerEvidence::kRule)
+        o = static_cast<uint16_t>(agent | static_cast<uint16_t>(OwnerEvidence::kContent) << 14);
+    }
+}
+
+}  // namespace coresift
