@@ -11,21 +11,31 @@
 
 namespace coresift {
 
+namespace {
+// ASCII-only character tests: the text is printable ASCII, and the C library's are calls
+// through the locale tables, once per character of every chunk's text.
+bool ascii_digit(char c) { return c >= '0' && c <= '9'; }
+bool ascii_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool ascii_xdigit(char c) { return ascii_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+}  // namespace
+
 std::string normalise_text(const std::string& s) {
   std::string out;
+  out.reserve(32);
   for (size_t i = 0; i < s.size() && out.size() < 32;) {
     // Digits that start a token are ids ("session-42" → "session-#"); digits glued to a
     // letter are part of a name ("k5", "utf8") and stay.
-    bool after_letter = i > 0 && std::isalpha(static_cast<unsigned char>(s[i - 1]));
-    if (std::isdigit(static_cast<unsigned char>(s[i])) && !after_letter) {
-      while (i < s.size() && std::isxdigit(static_cast<unsigned char>(s[i]))) ++i;
+    bool after_letter = i > 0 && ascii_alpha(s[i - 1]);
+    if (ascii_digit(s[i]) && !after_letter) {
+      while (i < s.size() && ascii_xdigit(s[i])) ++i;
       out += '#';
       continue;
     }
     // A run of 8+ hex digits (ids, hashes) folds too, even when it starts with a letter.
     size_t j = i;
-    while (j < s.size() && std::isxdigit(static_cast<unsigned char>(s[j]))) ++j;
+    while (j < s.size() && j - i < 8 && ascii_xdigit(s[j])) ++j;
     if (j - i >= 8) {
+      while (j < s.size() && ascii_xdigit(s[j])) ++j;
       out += '#';
       i = j;
       continue;
