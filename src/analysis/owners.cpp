@@ -66,8 +66,8 @@ uint16_t agent_pointer_owner(const AddressSpace& mem, const OwnerTable& owners, 
 // computes the dominator tree, then the caller joins in (finish()).
 class ChunkClassifier {
  public:
-  ChunkClassifier(Session& s, const ReferenceGraph& g, OwnerTable& owners, bool want_names)
-      : s_(s), g_(g), owners_(owners), want_names_(want_names), chunks_(static_cast<uint32_t>(g.index.nodes())),
+  ChunkClassifier(Session& s, const std::vector<uint32_t>& chunk_row, OwnerTable& owners, bool want_names)
+      : s_(s), chunk_row_(chunk_row), owners_(owners), want_names_(want_names), chunks_(static_cast<uint32_t>(chunk_row.size())),
         blocks_((chunks_ + kBlock - 1) / kBlock), own(chunks_, kNoOwner), sig(want_names ? chunks_ : 0),
         block_worker_(blocks_) {
     // Two at least: the caller and the helper that builds the Signer each have a slot.
@@ -130,7 +130,7 @@ class ChunkClassifier {
     for (uint32_t b; (b = next_block_.fetch_add(1, std::memory_order_relaxed)) < blocks_;) {
       block_worker_[b] = static_cast<uint8_t>(w);
       for (uint32_t v = b * kBlock, end = std::min(chunks_, v + kBlock); v < end; ++v) {
-        const Chunk& c = table.chunks[g_.index.chunk_of_node(v)];
+        const Chunk& c = table.chunks[chunk_row_[v]];
         Signature sg = signer_->classify(c);
         if (want_names_) {
           if (!last || *last != sg.name) {
@@ -152,7 +152,7 @@ class ChunkClassifier {
   }
 
   Session& s_;
-  const ReferenceGraph& g_;
+  const std::vector<uint32_t>& chunk_row_;
   OwnerTable& owners_;
   const bool want_names_;
   const uint32_t chunks_, blocks_;
@@ -216,8 +216,14 @@ OwnerAnalysis analyze_owners(Session& s, const OwnerOptions& opts) {
   ReferenceGraph g = build_reference_graph(s, table);
   RootPseudoNodes roots = root_pseudo_nodes(s, g, owners);
   std::vector<RootRef>().swap(g.roots);
-  g.index.release_lookup();  // scanning is over: the page tables go before the dominators
+  // Scanning is over: the index (16 bytes a node) goes before the dominators; what is left
+  // to know of a node is its chunk row (sizes are in the chunk table, in the same order).
   const uint32_t chunks = static_cast<uint32_t>(g.index.nodes());
+  std::vector<uint32_t> chunk_row(chunks);
+  for (uint32_t v = 0; v < chunks; ++v) chunk_row[v] = g.index.chunk_of_node(v);
+  static const ChunkTable kNoChunks;
+  g.index = ChunkIndex(kNoChunks);
+  auto node_size = [&](uint32_t v) -> uint64_t { return table.chunks[chunk_row[v]].size; };
 
   OwnerAnalysis out;
   out.pseudo_names = roots.names;
@@ -226,7 +232,7 @@ OwnerAnalysis analyze_owners(Session& s, const OwnerOptions& opts) {
   for (uint32_t p = 0; p < fg.pseudo(); ++p) fg.root_targets.push_back(chunks + p);
   const uint32_t root = fg.root();
   const bool want_names = opts.top_signatures > 0 || opts.per_chunk_signatures;
-  ChunkClassifier classifier(s, g, owners, want_names);  // runs alongside the dominators
+  ChunkClassifier classifier(s, chunk_row, owners, want_names);  // runs alongside the dominators
   DominatorTree t = compute_dominators(fg, ~kInteriorBit);
 
   // Chunks no root reaches (leaked) hang off the virtual root.
@@ -264,10 +270,10 @@ OwnerAnalysis analyze_owners(Session& s, const OwnerOptions& opts) {
   out.owners = owners.owners();
   out.agents = owners.agents();
   out.totals.resize(out.owners.size());
-  auto bytes_of = [&](uint32_t i) -> uint64_t { return t.order[i] < chunks ? g.index.node_size(t.order[i]) : 0; };
+  auto bytes_of = [&](uint32_t i) -> uint64_t { return t.order[i] < chunks ? node_size(t.order[i]) : 0; };
   for (uint32_t v = 0; v < chunks; ++v) {
     OwnerTotals& ot = out.totals[OwnerAnalysis::owner_index(own_node[v])];
-    uint64_t b = g.index.node_size(v);
+    uint64_t b = node_size(v);
     ot.chunks++;
     ot.bytes += b;
     ot.evidence[static_cast<int>(OwnerAnalysis::evidence(own_node[v]))]++;
@@ -288,7 +294,7 @@ OwnerAnalysis analyze_owners(Session& s, const OwnerOptions& opts) {
       uint64_t key = uint64_t{sig[v]} * k + OwnerAnalysis::owner_index(own_node[v]);
       auto& sh = use_flat ? flat[key] : sparse[key];
       sh.first++;
-      sh.second += g.index.node_size(v);
+      sh.second += node_size(v);
     }
     auto add = [&](uint64_t key, const std::pair<uint64_t, uint64_t>& sh) {
       if (sh.first) out.totals[key % k].top_signatures.push_back({sig_names[key / k], sh.first, sh.second});
@@ -306,7 +312,7 @@ OwnerAnalysis analyze_owners(Session& s, const OwnerOptions& opts) {
 
   if (opts.per_chunk_signatures) {
     out.chunk_signature.assign(table.chunks.size(), kNoNode);
-    for (uint32_t v = 0; v < chunks; ++v) out.chunk_signature[g.index.chunk_of_node(v)] = sig[v];
+    for (uint32_t v = 0; v < chunks; ++v) out.chunk_signature[chunk_row[v]] = sig[v];
     out.signature_names = std::move(sig_names);
   }
   if (opts.per_chunk) {
@@ -315,10 +321,10 @@ OwnerAnalysis analyze_owners(Session& s, const OwnerOptions& opts) {
     for (uint32_t i = 1; i < m; ++i) {
       uint32_t v = t.order[i];
       if (v >= chunks) continue;
-      uint32_t row = g.index.chunk_of_node(v);
+      uint32_t row = chunk_row[v];
       out.chunk_owner[row] = own[i];
       uint32_t d = t.order[t.idom[i]];
-      out.chunk_dominator[row] = d < chunks ? g.index.chunk_of_node(d) : d == root ? kDominatorRoot : kDominatorPseudo | (d - chunks);
+      out.chunk_dominator[row] = d < chunks ? chunk_row[d] : d == root ? kDominatorRoot : kDominatorPseudo | (d - chunks);
     }
   }
   return out;
