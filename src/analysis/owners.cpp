@@ -3,6 +3,9 @@
 // Everything per node lives in preorder-indexed arrays of 2–4 bytes: 10 M chunks must fit in
 // well under 64 bytes each, the graph included.
 #include <algorithm>
+#include <atomic>
+#include <exception>
+#include <memory>
 #include <cstring>
 #include <thread>
 #include <unordered_map>
@@ -56,54 +59,117 @@ uint16_t agent_pointer_owner(const AddressSpace& mem, const OwnerTable& owners, 
   return kNoOwner;
 }
 
-// Content evidence (and signature ids) for every chunk node, split across threads.
-void classify_chunks(Session& s, const ReferenceGraph& g, const std::vector<uint32_t>& order, OwnerTable& owners,
-                     bool want_names, std::vector<uint16_t>& own, std::vector<uint32_t>& sig,
-                     std::vector<std::string>& sig_names) {
-  const ChunkTable& table = s.heap();
-  const AddressSpace& mem = s.memory();
-  Signer signer(s);
-  const uint32_t chunks = static_cast<uint32_t>(g.index.nodes());
-  const size_t m = order.size();
-  unsigned workers = std::max(1u, std::min(std::thread::hardware_concurrency(), 8u));
-  if (m < 4096) workers = 1;
-  std::vector<std::unordered_map<std::string, uint32_t>> local(workers);
-  auto work = [&](unsigned w) {
-    size_t lo = m * w / workers, hi = m * (w + 1) / workers;
-    for (size_t i = lo; i < hi; ++i) {
-      uint32_t v = order[i];
-      if (v >= chunks) continue;
-      const Chunk& c = table.chunks[g.index.chunk_of_node(v)];
-      Signature sg = signer.classify(c);
-      if (want_names) sig[i] = local[w].try_emplace(std::move(sg.name), static_cast<uint32_t>(local[w].size())).first->second;
-      if (!sg.owner.empty()) {
-        own[i] = pack(owners.by_name(sg.owner), OwnerEvidence::kRule);
-      } else if (uint16_t a = owners.agent_code().empty() ? kNoOwner : agent_pointer_owner(mem, owners, c); a != kNoOwner) {
-        own[i] = pack(a, OwnerEvidence::kContent);
-      } else if (sg.module >= 0) {
-        own[i] = pack(owners.of_module(sg.module), OwnerEvidence::kContent);
+// Content evidence (own) and signature ids (sig) of every chunk node, by node number. Nodes
+// are in address order, so the chunks' bytes are read front to back (preorder would jump
+// all over a core of gigabytes); blocks of nodes are handed out to the threads as they ask.
+// The Signer is built and the classifying started on helper threads while the caller
+// computes the dominator tree, then the caller joins in (finish()).
+class ChunkClassifier {
+ public:
+  ChunkClassifier(Session& s, const std::vector<uint32_t>& chunk_row, OwnerTable& owners, bool want_names)
+      : s_(s), chunk_row_(chunk_row), owners_(owners), want_names_(want_names), chunks_(static_cast<uint32_t>(chunk_row.size())),
+        blocks_((chunks_ + kBlock - 1) / kBlock), own(chunks_, kNoOwner), sig(want_names ? chunks_ : 0),
+        block_worker_(blocks_) {
+    // Two at least: the caller and the helper that builds the Signer each have a slot.
+    unsigned workers = std::max(2u, std::min(std::thread::hardware_concurrency(), 8u));
+    local_.resize(workers);
+    helpers_.emplace_back([this] {
+      try {
+        signer_ = std::make_unique<Signer>(s_);
+      } catch (...) {
+        error_ = std::current_exception();
+      }
+      ready_.store(true, std::memory_order_release);
+      ready_.notify_all();
+      work(1 % local_.size());
+    });
+    for (unsigned w = 2; w < workers; ++w)
+      helpers_.emplace_back([this, w] {
+        ready_.wait(false, std::memory_order_acquire);
+        work(w);
+      });
+  }
+  ~ChunkClassifier() {
+    for (auto& t : helpers_)
+      if (t.joinable()) t.join();
+  }
+
+  // Joins in until every node is classified; then gives the signature ids one numbering.
+  void finish(std::vector<std::string>& sig_names) {
+    ready_.wait(false, std::memory_order_acquire);
+    work(0);
+    for (auto& t : helpers_) t.join();
+    if (error_) std::rethrow_exception(error_);
+    if (!want_names_) return;
+    std::unordered_map<std::string, uint32_t> global;
+    std::vector<std::vector<uint32_t>> remap(local_.size());
+    for (size_t w = 0; w < local_.size(); ++w) {
+      remap[w].resize(local_[w].size());
+      for (auto& [name, id] : local_[w]) {
+        auto [it, fresh] = global.try_emplace(name, static_cast<uint32_t>(sig_names.size()));
+        if (fresh) sig_names.push_back(name);
+        remap[w][id] = it->second;
       }
     }
-  };
-  std::vector<std::thread> pool;
-  for (unsigned w = 1; w < workers; ++w) pool.emplace_back(work, w);
-  work(0);
-  for (auto& t : pool) t.join();
-  if (!want_names) return;
-  // Thread-local ids → one numbering.
-  std::unordered_map<std::string, uint32_t> global;
-  for (unsigned w = 0; w < workers; ++w) {
-    std::vector<uint32_t> remap(local[w].size());
-    for (auto& [name, id] : local[w]) {
-      auto [it, fresh] = global.try_emplace(name, static_cast<uint32_t>(sig_names.size()));
-      if (fresh) sig_names.push_back(name);
-      remap[id] = it->second;
+    for (uint32_t b = 0; b < blocks_; ++b) {
+      const auto& r = remap[block_worker_[b]];
+      for (uint32_t v = b * kBlock, end = std::min(chunks_, v + kBlock); v < end; ++v) sig[v] = r[sig[v]];
     }
-    size_t lo = m * w / workers, hi = m * (w + 1) / workers;
-    for (size_t i = lo; i < hi; ++i)
-      if (order[i] < chunks) sig[i] = remap[sig[i]];
   }
-}
+
+ private:
+  static constexpr uint32_t kBlock = 16384;
+
+  void work(unsigned w) {
+    if (error_) return;
+    const ChunkTable& table = s_.heap();
+    const AddressSpace& mem = s_.memory();
+    auto& names = local_[w];
+    const std::string* last = nullptr;  // neighbours often share a signature: skip the hash
+    uint32_t last_id = 0;
+    for (uint32_t b; (b = next_block_.fetch_add(1, std::memory_order_relaxed)) < blocks_;) {
+      block_worker_[b] = static_cast<uint8_t>(w);
+      for (uint32_t v = b * kBlock, end = std::min(chunks_, v + kBlock); v < end; ++v) {
+        const Chunk& c = table.chunks[chunk_row_[v]];
+        Signature sg = signer_->classify(c);
+        if (want_names_) {
+          if (!last || *last != sg.name) {
+            auto it = names.try_emplace(std::move(sg.name), static_cast<uint32_t>(names.size())).first;
+            last = &it->first;
+            last_id = it->second;
+          }
+          sig[v] = last_id;
+        }
+        if (!sg.owner.empty()) {
+          own[v] = pack(owners_.by_name(sg.owner), OwnerEvidence::kRule);
+        } else if (uint16_t a = owners_.agent_code().empty() ? kNoOwner : agent_pointer_owner(mem, owners_, c); a != kNoOwner) {
+          own[v] = pack(a, OwnerEvidence::kContent);
+        } else if (sg.module >= 0) {
+          own[v] = pack(owners_.of_module(sg.module), OwnerEvidence::kContent);
+        }
+      }
+    }
+  }
+
+  Session& s_;
+  const std::vector<uint32_t>& chunk_row_;
+  OwnerTable& owners_;
+  const bool want_names_;
+  const uint32_t chunks_, blocks_;
+
+ public:
+  std::vector<uint16_t> own;  // by node
+  std::vector<uint32_t> sig;  // by node; thread-local ids until finish()
+
+ private:
+  std::vector<uint8_t> block_worker_;
+  std::vector<std::unordered_map<std::string, uint32_t>> local_;
+  std::unique_ptr<Signer> signer_;
+  std::exception_ptr error_;
+  std::atomic<bool> ready_{false};
+  std::atomic<uint32_t> next_block_{0};
+  std::vector<std::thread> helpers_;  // last: started once everything else is in place
+};
 
 // retained(O) = bytes of the dominator subtrees of the topmost O-owned nodes. Sweeping the
 // dominator tree in its own preorder, subtrees are intervals [pos, pos + count); a stack of
@@ -150,8 +216,14 @@ OwnerAnalysis analyze_owners(Session& s, const OwnerOptions& opts) {
   ReferenceGraph g = build_reference_graph(s, table);
   RootPseudoNodes roots = root_pseudo_nodes(s, g, owners);
   std::vector<RootRef>().swap(g.roots);
-  g.index.release_lookup();  // scanning is over: the page tables go before the dominators
+  // Scanning is over: the index (16 bytes a node) goes before the dominators; what is left
+  // to know of a node is its chunk row (sizes are in the chunk table, in the same order).
   const uint32_t chunks = static_cast<uint32_t>(g.index.nodes());
+  std::vector<uint32_t> chunk_row(chunks);
+  for (uint32_t v = 0; v < chunks; ++v) chunk_row[v] = g.index.chunk_of_node(v);
+  static const ChunkTable kNoChunks;
+  g.index = ChunkIndex(kNoChunks);
+  auto node_size = [&](uint32_t v) -> uint64_t { return table.chunks[chunk_row[v]].size; };
 
   OwnerAnalysis out;
   out.pseudo_names = roots.names;
@@ -159,6 +231,8 @@ OwnerAnalysis analyze_owners(Session& s, const OwnerOptions& opts) {
   FlowGraph fg{g, roots, chunks, {}};
   for (uint32_t p = 0; p < fg.pseudo(); ++p) fg.root_targets.push_back(chunks + p);
   const uint32_t root = fg.root();
+  const bool want_names = opts.top_signatures > 0 || opts.per_chunk_signatures;
+  ChunkClassifier classifier(s, chunk_row, owners, want_names);  // runs alongside the dominators
   DominatorTree t = compute_dominators(fg, ~kInteriorBit);
 
   // Chunks no root reaches (leaked) hang off the virtual root.
@@ -171,13 +245,15 @@ OwnerAnalysis analyze_owners(Session& s, const OwnerOptions& opts) {
   }
   const uint32_t m = static_cast<uint32_t>(t.order.size());
 
-  // Owners: content evidence first, then top-down from the dominators.
-  std::vector<uint16_t> own(m, kNoOwner);
-  const bool want_names = opts.top_signatures > 0 || opts.per_chunk_signatures;
-  std::vector<uint32_t> sig(want_names ? m : 0);
+  // Owners: content evidence first, then top-down from the dominators (in preorder).
   std::vector<std::string> sig_names;
-  classify_chunks(s, g, t.order, owners, want_names, own, sig, sig_names);
-  claim_jvmti_tag_maps(s, g.index, t.order, owners, own);  // stale words must not split an agent's tag map
+  classifier.finish(sig_names);
+  std::vector<uint16_t>& own_node = classifier.own;  // by chunk node
+  claim_jvmti_tag_maps(s, table, chunk_row, owners, own_node);  // stale words must not split an agent's tag map
+  const std::vector<uint32_t>& sig = classifier.sig;  // by chunk node
+  std::vector<uint16_t> own(m, kNoOwner);
+  for (uint32_t i = 1; i < m; ++i)
+    if (t.order[i] < chunks) own[i] = own_node[t.order[i]];
   for (uint32_t i = 1; i < m; ++i) {
     if (own[i] != kNoOwner) continue;
     uint32_t v = t.order[i];
@@ -188,18 +264,20 @@ OwnerAnalysis analyze_owners(Session& s, const OwnerOptions& opts) {
     uint16_t o = t.idom[i] == 0 ? 0 : OwnerAnalysis::owner_index(own[t.idom[i]]);
     own[i] = pack(o, o == 0 ? OwnerEvidence::kNone : OwnerEvidence::kDominator);
   }
+  // Back to node order, for the sums below: they then read the nodes front to back.
+  for (uint32_t i = 1; i < m; ++i)
+    if (t.order[i] < chunks) own_node[t.order[i]] = own[i];
 
   out.owners = owners.owners();
   out.agents = owners.agents();
   out.totals.resize(out.owners.size());
-  auto bytes_of = [&](uint32_t i) -> uint64_t { return t.order[i] < chunks ? g.index.node_size(t.order[i]) : 0; };
-  for (uint32_t i = 1; i < m; ++i) {
-    if (t.order[i] >= chunks) continue;
-    OwnerTotals& ot = out.totals[OwnerAnalysis::owner_index(own[i])];
-    uint64_t b = bytes_of(i);
+  auto bytes_of = [&](uint32_t i) -> uint64_t { return t.order[i] < chunks ? node_size(t.order[i]) : 0; };
+  for (uint32_t v = 0; v < chunks; ++v) {
+    OwnerTotals& ot = out.totals[OwnerAnalysis::owner_index(own_node[v])];
+    uint64_t b = node_size(v);
     ot.chunks++;
     ot.bytes += b;
-    ot.evidence[static_cast<int>(OwnerAnalysis::evidence(own[i]))]++;
+    ot.evidence[static_cast<int>(OwnerAnalysis::evidence(own_node[v]))]++;
     out.total_chunks++;
     out.total_bytes += b;
   }
@@ -213,12 +291,11 @@ OwnerAnalysis analyze_owners(Session& s, const OwnerOptions& opts) {
     std::unordered_map<uint64_t, std::pair<uint64_t, uint64_t>> sparse;
     const bool use_flat = sig_names.size() * k <= (uint64_t{1} << 20);
     if (use_flat) flat.resize(sig_names.size() * k);
-    for (uint32_t i = 1; i < m; ++i) {
-      if (t.order[i] >= chunks) continue;
-      uint64_t key = uint64_t{sig[i]} * k + OwnerAnalysis::owner_index(own[i]);
+    for (uint32_t v = 0; v < chunks; ++v) {
+      uint64_t key = uint64_t{sig[v]} * k + OwnerAnalysis::owner_index(own_node[v]);
       auto& sh = use_flat ? flat[key] : sparse[key];
       sh.first++;
-      sh.second += bytes_of(i);
+      sh.second += node_size(v);
     }
     auto add = [&](uint64_t key, const std::pair<uint64_t, uint64_t>& sh) {
       if (sh.first) out.totals[key % k].top_signatures.push_back({sig_names[key / k], sh.first, sh.second});
@@ -236,8 +313,7 @@ OwnerAnalysis analyze_owners(Session& s, const OwnerOptions& opts) {
 
   if (opts.per_chunk_signatures) {
     out.chunk_signature.assign(table.chunks.size(), kNoNode);
-    for (uint32_t i = 1; i < m; ++i)
-      if (t.order[i] < chunks) out.chunk_signature[g.index.chunk_of_node(t.order[i])] = sig[i];
+    for (uint32_t v = 0; v < chunks; ++v) out.chunk_signature[chunk_row[v]] = sig[v];
     out.signature_names = std::move(sig_names);
   }
   if (opts.per_chunk) {
@@ -246,10 +322,10 @@ OwnerAnalysis analyze_owners(Session& s, const OwnerOptions& opts) {
     for (uint32_t i = 1; i < m; ++i) {
       uint32_t v = t.order[i];
       if (v >= chunks) continue;
-      uint32_t row = g.index.chunk_of_node(v);
+      uint32_t row = chunk_row[v];
       out.chunk_owner[row] = own[i];
       uint32_t d = t.order[t.idom[i]];
-      out.chunk_dominator[row] = d < chunks ? g.index.chunk_of_node(d) : d == root ? kDominatorRoot : kDominatorPseudo | (d - chunks);
+      out.chunk_dominator[row] = d < chunks ? chunk_row[d] : d == root ? kDominatorRoot : kDominatorPseudo | (d - chunks);
     }
   }
   return out;

@@ -27,8 +27,18 @@ constexpr uint32_t kMaxBuckets = 1u << 24;
 constexpr uint64_t kEnvScanBytes = 0x400;  // the tag-map pointer is in the env's first words
 constexpr uint64_t kTagMapScanBytes = 0x100;
 
+// The live chunks as nodes in address order (the reference graph's numbering), read through
+// the chunk table once the graph's index is gone.
+struct NodeView {
+  const ChunkTable& table;
+  const std::vector<uint32_t>& chunk_row;
+  size_t nodes() const { return chunk_row.size(); }
+  uint64_t node_address(uint32_t v) const { return table.chunks[chunk_row[v]].address; }
+  uint64_t node_size(uint32_t v) const { return table.chunks[chunk_row[v]].size; }
+};
+
 // Live chunk starting exactly at addr (node), if any: nodes are in address order.
-std::optional<uint32_t> node_at(const ChunkIndex& index, uint64_t addr) {
+std::optional<uint32_t> node_at(const NodeView& index, uint64_t addr) {
   uint32_t lo = 0, hi = static_cast<uint32_t>(index.nodes());
   while (lo < hi) {
     uint32_t mid = lo + (hi - lo) / 2;
@@ -50,7 +60,7 @@ bool in_libjvm(const Process& p, uint64_t addr) {
 
 struct TagMapWalk {
   const AddressSpace& mem;
-  const ChunkIndex& index;
+  const NodeView& index;
 
   uint64_t word(uint64_t addr) const { return mem.read_u64(addr).value_or(0); }
 
@@ -129,29 +139,26 @@ struct TagMapWalk {
 
 }  // namespace
 
-void claim_jvmti_tag_maps(Session& s, const ChunkIndex& index, const std::vector<uint32_t>& order,
+void claim_jvmti_tag_maps(Session& s, const ChunkTable& table, const std::vector<uint32_t>& chunk_row,
                           const OwnerTable& owners, std::vector<uint16_t>& own) {
   const AddressSpace& mem = s.memory();
   const Process& p = s.process();
+  const NodeView index{table, chunk_row};
   const uint32_t chunks = static_cast<uint32_t>(index.nodes());
   // Candidates: agent-owned by content, JVMTI magic at +8, function table in libjvm.
   std::vector<std::pair<uint32_t, uint16_t>> envs;  // (node, agent owner)
-  for (size_t i = 1; i < order.size(); ++i) {
-    if (order[i] >= chunks || own[i] == kNoOwner || OwnerAnalysis::evidence(own[i]) != OwnerEvidence::kContent) continue;
-    uint16_t o = OwnerAnalysis::owner_index(own[i]);
-    if (owners.owners()[o].kind != OwnerKind::kAgent || index.node_size(order[i]) < 0x100) continue;
-    uint64_t a = index.node_address(order[i]);
+  for (uint32_t v = 0; v < chunks; ++v) {
+    if (own[v] == kNoOwner || OwnerAnalysis::evidence(own[v]) != OwnerEvidence::kContent) continue;
+    uint16_t o = OwnerAnalysis::owner_index(own[v]);
+    if (owners.owners()[o].kind != OwnerKind::kAgent || index.node_size(v) < 0x100) continue;
+    uint64_t a = index.node_address(v);
     if (mem.read_u32(a + 8).value_or(0) != kJvmtiMagic || !in_libjvm(p, mem.read_u64(a).value_or(0))) continue;
-    envs.push_back({order[i], o});
+    envs.push_back({v, o});
   }
-  if (envs.empty()) return;
-  std::vector<uint32_t> position(chunks, 0);  // chunk node → index in order
-  for (size_t i = 1; i < order.size(); ++i)
-    if (order[i] < chunks) position[order[i]] = static_cast<uint32_t>(i);
   TagMapWalk walk{mem, index};
   for (auto [env, agent] : envs)
     for (uint32_t n : walk.follow(env)) {
-      uint16_t& o = own[position[n]];
+      uint16_t& o = own[n];
       if (o == kNoOwner || OwnerAnalysis::evidence(o) != OwnerEvidence::kRule)
         o = static_cast<uint16_t>(agent | static_cast<uint16_t>(OwnerEvidence::kContent) << 14);
     }

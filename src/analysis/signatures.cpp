@@ -20,6 +20,7 @@ bool ascii_xdigit(char c) { return ascii_digit(c) || ((c | 0x20) >= 'a' && (c | 
 
 std::string normalise_text(const std::string& s) {
   std::string out;
+  out.reserve(32);
   for (size_t i = 0; i < s.size() && out.size() < 32;) {
     if (ascii_digit(s[i])) {
       // Digits that start a token are ids ("session-42" → "session-#"). Short runs glued to
@@ -39,8 +40,9 @@ std::string normalise_text(const std::string& s) {
     }
     // A run of 8+ hex digits (ids, hashes) folds too, even when it starts with a letter.
     size_t j = i;
-    while (j < s.size() && ascii_xdigit(s[j])) ++j;
+    while (j < s.size() && j - i < 8 && ascii_xdigit(s[j])) ++j;
     if (j - i >= 8) {
+      while (j < s.size() && ascii_xdigit(s[j])) ++j;
       out += '#';
       i = j;
       continue;
