@@ -15,16 +15,28 @@ bool mapped(const Ctx& c, uint64_t a) { return c.s.memory().is_mapped(a); }
 
 // Writable memory that belongs to libc: its RW mappings and the anonymous mapping right after
 // them (the rest of .bss).
+// The parts of [lo, hi) whose bytes the inputs hold, contiguous parts merged: a damaged core
+// can claim terabytes of mapping with a few KiB present, and the scans read every word.
+void add_present_parts(const AddressSpace& mem, uint64_t lo, uint64_t hi, std::vector<std::pair<uint64_t, uint64_t>>& out) {
+  for (const Segment& seg : mem.segments()) {
+    uint64_t a = std::max(lo, seg.start), b = std::min(hi, seg.start + seg.present);
+    if (a >= b) continue;
+    if (!out.empty() && out.back().second == a) out.back().second = b;
+    else out.push_back({a, b});
+  }
+}
+
 std::vector<std::pair<uint64_t, uint64_t>> libc_data_ranges(const Ctx& c) {
   std::vector<std::pair<uint64_t, uint64_t>> out;
   const auto& maps = c.s.process().mappings;
   std::string path = c.libc ? c.libc->path : c.s.process().executable;
+  if (path.empty()) return out;  // no file to scan: "" would match every anonymous mapping
   for (size_t i = 0; i < maps.size(); ++i) {
     if (maps[i].path != path || !(maps[i].perms & kPermWrite)) continue;
-    out.push_back({maps[i].start, maps[i].end});
+    add_present_parts(c.s.memory(), maps[i].start, maps[i].end, out);
     if (i + 1 < maps.size() && maps[i + 1].path.empty() && maps[i + 1].start == maps[i].end &&
         (maps[i + 1].perms & kPermWrite))
-      out.push_back({maps[i + 1].start, maps[i + 1].end});
+      add_present_parts(c.s.memory(), maps[i + 1].start, maps[i + 1].end, out);
   }
   return out;
 }
