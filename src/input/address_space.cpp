@@ -63,6 +63,20 @@ const Segment* AddressSpace::find(uint64_t addr) const {
   return it->contains(addr) ? &*it : nullptr;
 }
 
+std::vector<std::pair<uint64_t, uint64_t>> AddressSpace::present_parts(uint64_t lo, uint64_t hi) const {
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  auto it = std::upper_bound(segments_.begin(), segments_.end(), lo,
+                             [](uint64_t a, const Segment& s) { return a < s.start; });
+  if (it != segments_.begin()) --it;
+  for (; it != segments_.end() && it->start < hi; ++it) {
+    uint64_t a = std::max(lo, it->start), b = std::min(hi, it->start + it->present);
+    if (a >= b) continue;
+    if (!out.empty() && out.back().second == a) out.back().second = b;
+    else out.push_back({a, b});
+  }
+  return out;
+}
+
 std::span<const uint8_t> AddressSpace::view(uint64_t addr, uint64_t n) const {
   const Segment* s = find(addr);
   if (!s || !s->has_bytes(addr, n)) return {};

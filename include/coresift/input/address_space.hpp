@@ -55,6 +55,11 @@ class AddressSpace {
   // NUL-terminated string of at most max_len bytes (no terminator found → nullopt).
   std::optional<std::string> read_cstring(uint64_t addr, size_t max_len = 4096) const;
 
+  // The parts of [lo, hi) whose bytes are present, in address order, touching parts merged.
+  // Scans that visit every word go over these: a damaged core can claim terabytes of mapping
+  // with a few KiB present.
+  std::vector<std::pair<uint64_t, uint64_t>> present_parts(uint64_t lo, uint64_t hi) const;
+
   bool is_mapped(uint64_t addr) const { return find(addr) != nullptr; }
   bool is_present(uint64_t addr, uint64_t n = 1) const;
 

@@ -15,15 +15,9 @@ bool mapped(const Ctx& c, uint64_t a) { return c.s.memory().is_mapped(a); }
 
 // Writable memory that belongs to libc: its RW mappings and the anonymous mapping right after
 // them (the rest of .bss).
-// The parts of [lo, hi) whose bytes the inputs hold, contiguous parts merged: a damaged core
-// can claim terabytes of mapping with a few KiB present, and the scans read every word.
+// Only present bytes: a damaged core can claim terabytes of mapping with a few KiB present.
 void add_present_parts(const AddressSpace& mem, uint64_t lo, uint64_t hi, std::vector<std::pair<uint64_t, uint64_t>>& out) {
-  for (const Segment& seg : mem.segments()) {
-    uint64_t a = std::max(lo, seg.start), b = std::min(hi, seg.start + seg.present);
-    if (a >= b) continue;
-    if (!out.empty() && out.back().second == a) out.back().second = b;
-    else out.push_back({a, b});
-  }
+  for (auto part : mem.present_parts(lo, hi)) out.push_back(part);
 }
 
 std::vector<std::pair<uint64_t, uint64_t>> libc_data_ranges(const Ctx& c) {

@@ -104,7 +104,10 @@ const Module* find_static_jemalloc(const Process& p, const AddressSpace& mem) {
     std::string base = slash == std::string::npos ? m->path : m->path.substr(slash + 1);
     if (base.rfind("libc.so", 0) == 0 || base.rfind("libc-", 0) == 0 || base.rfind("ld-", 0) == 0 || base.rfind("linux-vdso", 0) == 0)
       continue;
-    if (find_size_class_table(mem, writable_ranges(p, *m), nullptr)) return m;
+    std::vector<Range> rw;
+    for (const Range& r : writable_ranges(p, *m))
+      for (auto [lo, hi] : mem.present_parts(r.start, r.end)) rw.push_back({lo, hi});
+    if (find_size_class_table(mem, rw, nullptr)) return m;
   }
   return nullptr;
 }

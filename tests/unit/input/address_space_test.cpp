@@ -244,3 +244,17 @@ TEST_CASE("empty and degenerate segments", "[input][address_space]") {
   CHECK(as.view(0, 0).empty());
   CHECK(as.total_mapped() == 0);
 }
+
+TEST_CASE("present_parts lists only bytes that are there, merging touching parts", "[input][address_space]") {
+  Bytes data = pattern(0x3000);
+  AddressSpace as;
+  as.add(seg(0x1000, 0x1000, data, 0x1000));                   // fully present
+  as.add(seg(0x2000, 0x1000, data, 0x800));                    // touches the first; tail absent
+  as.add(seg(0x10000, 1ull << 40, data, 0x100));               // claims a TiB, 256 bytes present
+  as.finalize();
+  using Parts = std::vector<std::pair<uint64_t, uint64_t>>;
+  CHECK(as.present_parts(0, ~0ull) == Parts{{0x1000, 0x2800}, {0x10000, 0x10100}});
+  CHECK(as.present_parts(0x1800, 0x2400) == Parts{{0x1800, 0x2400}});
+  CHECK(as.present_parts(0x2800, 0x10000).empty());
+  CHECK(as.present_parts(0x10080, 0x20000) == Parts{{0x10080, 0x10100}});
+}
