@@ -15,22 +15,22 @@ bool mapped(const Ctx& c, uint64_t a) { return c.s.memory().is_mapped(a); }
 
 // Writable memory that belongs to libc: its RW mappings and the anonymous mapping right after
 // them (the rest of .bss).
-// Only present bytes: a damaged core can claim terabytes of mapping with a few KiB present.
-void add_present_parts(const AddressSpace& mem, uint64_t lo, uint64_t hi, std::vector<std::pair<uint64_t, uint64_t>>& out) {
-  for (auto part : mem.present_parts(lo, hi)) out.push_back(part);
-}
-
 std::vector<std::pair<uint64_t, uint64_t>> libc_data_ranges(const Ctx& c) {
   std::vector<std::pair<uint64_t, uint64_t>> out;
   const auto& maps = c.s.process().mappings;
   std::string path = c.libc ? c.libc->path : c.s.process().executable;
   if (path.empty()) return out;  // no file to scan: "" would match every anonymous mapping
+  // Only present bytes: the scans read every word, and a damaged core can claim terabytes
+  // of mapping with a few KiB present.
+  auto add = [&](const Mapping& m) {
+    for (auto part : c.s.memory().present_parts(m.start, m.end)) out.push_back(part);
+  };
   for (size_t i = 0; i < maps.size(); ++i) {
     if (maps[i].path != path || !(maps[i].perms & kPermWrite)) continue;
-    add_present_parts(c.s.memory(), maps[i].start, maps[i].end, out);
+    add(maps[i]);
     if (i + 1 < maps.size() && maps[i + 1].path.empty() && maps[i + 1].start == maps[i].end &&
         (maps[i + 1].perms & kPermWrite))
-      add_present_parts(c.s.memory(), maps[i + 1].start, maps[i + 1].end, out);
+      add(maps[i + 1]);
   }
   return out;
 }

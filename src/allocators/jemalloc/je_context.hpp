@@ -123,8 +123,9 @@ struct Context {
 
 // je_detect.cpp
 const Module* find_jemalloc_module(const Process& p);
-// The library's writable ranges (file-backed RW mappings plus the anonymous .bss after them).
-std::vector<Range> writable_ranges(const Process& p, const Module& m);
+// The library's writable ranges (file-backed RW mappings plus the anonymous .bss after them),
+// cut to the bytes present in the core.
+std::vector<Range> writable_ranges(const Process& p, const AddressSpace& mem, const Module& m);
 // A module other than libjemalloc*.so holding jemalloc's runtime size-class table (jemalloc
 // linked statically), or null.
 const Module* find_static_jemalloc(const Process& p, const AddressSpace& mem);

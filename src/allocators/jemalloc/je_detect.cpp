@@ -48,12 +48,12 @@ const Module* find_jemalloc_module(const Process& p) {
   return nullptr;
 }
 
-std::vector<Range> writable_ranges(const Process& p, const Module& m) {
-  std::vector<Range> out;
+std::vector<Range> writable_ranges(const Process& p, const AddressSpace& mem, const Module& m) {
+  std::vector<Range> mapped;
   const Mapping* last_file_rw = nullptr;
   for (const Mapping& mp : p.mappings) {
     if (mp.path == m.path && (mp.perms & kPermWrite)) {
-      out.push_back({mp.start, mp.end});
+      mapped.push_back({mp.start, mp.end});
       last_file_rw = &mp;
     }
   }
@@ -61,9 +61,14 @@ std::vector<Range> writable_ranges(const Process& p, const Module& m) {
   // file-backed writable one.
   if (last_file_rw) {
     for (const Mapping& mp : p.mappings)
-      if (mp.start == last_file_rw->end && mp.path.empty() && (mp.perms & kPermWrite)) out.push_back({mp.start, mp.end});
+      if (mp.start == last_file_rw->end && mp.path.empty() && (mp.perms & kPermWrite)) mapped.push_back({mp.start, mp.end});
   }
-  std::sort(out.begin(), out.end(), [](const Range& a, const Range& b) { return a.start < b.start; });
+  std::sort(mapped.begin(), mapped.end(), [](const Range& a, const Range& b) { return a.start < b.start; });
+  // Only present bytes: the scans over these visit every word, and a damaged core can claim
+  // terabytes of mapping with a few KiB present.
+  std::vector<Range> out;
+  for (const Range& r : mapped)
+    for (auto [lo, hi] : mem.present_parts(r.start, r.end)) out.push_back({lo, hi});
   return out;
 }
 
@@ -104,10 +109,7 @@ const Module* find_static_jemalloc(const Process& p, const AddressSpace& mem) {
     std::string base = slash == std::string::npos ? m->path : m->path.substr(slash + 1);
     if (base.rfind("libc.so", 0) == 0 || base.rfind("libc-", 0) == 0 || base.rfind("ld-", 0) == 0 || base.rfind("linux-vdso", 0) == 0)
       continue;
-    std::vector<Range> rw;
-    for (const Range& r : writable_ranges(p, *m))
-      for (auto [lo, hi] : mem.present_parts(r.start, r.end)) rw.push_back({lo, hi});
-    if (find_size_class_table(mem, rw, nullptr)) return m;
+    if (find_size_class_table(mem, writable_ranges(p, mem, *m), nullptr)) return m;
   }
   return nullptr;
 }

@@ -36,9 +36,7 @@ class JemallocWalker : public AllocatorWalker {
     c.mem = &s.memory();
     c.out = &out;
     c.module = module_;
-    // Only present bytes: the scans over these visit every word.
-    for (const Range& r : writable_ranges(s.process(), *module_))
-      for (auto [lo, hi] : s.memory().present_parts(r.start, r.end)) c.rw.push_back({lo, hi});
+    c.rw = writable_ranges(s.process(), s.memory(), *module_);
     AllocatorInfo info;
     info.name = "jemalloc";
     if (!module_->disk_path.empty() && !module_->build_id_mismatch) {

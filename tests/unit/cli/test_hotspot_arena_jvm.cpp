@@ -8,35 +8,19 @@
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
 
 #include "support/cli.hpp"
+#include "unit/input/temp_dir.hpp"
 
 using coresift::test::run_json;
+using coresift::test::read_text;
+using coresift::test::TempDir;
 using nlohmann::json;
-namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/coresift-arena-jvm-XXXXXX";
-    if (mkdtemp(tmpl)) path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path.empty()) fs::remove_all(path, ec);
-  }
-};
-
-std::string slurp(const std::string& file) {
-  std::ifstream in(file);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 int shell(const std::string& cmd) {
   int st = std::system(cmd.c_str());
@@ -59,7 +43,7 @@ std::map<uint64_t, uint64_t> pools_from_gdb(const std::string& dir, const std::s
   std::string out = dir + "/pools.txt";
   shell("gdb -batch -q -nx -x '" + dir + "/pools.gdb' '" + java + "' '" + core + "' > '" + out + "' 2>&1");
   std::map<uint64_t, uint64_t> pools;
-  std::istringstream in(slurp(out));
+  std::istringstream in(read_text(out));
   for (std::string line; std::getline(in, line);) {
     std::istringstream l(line);
     std::string tag;
@@ -77,10 +61,9 @@ TEST_CASE("signatures: pooled HotSpot arena chunks match the ChunkPool counts", 
     return;
   }
   TempDir dir;
-  REQUIRE_FALSE(dir.path.empty());
   std::string script = coresift::test::source_dir() + "/corpus/jvm/make-jvm-cores.sh";
-  int rc = shell("bash '" + script + "' '" + dir.path + "' 300 20 30 > '" + dir.path + "/make.log' 2>&1");
-  std::string log = slurp(dir.path + "/make.log");
+  int rc = shell("bash '" + script + "' '" + dir.path() + "' 300 20 30 > '" + dir.path() + "/make.log' 2>&1");
+  std::string log = read_text(dir.path() + "/make.log");
   if (rc == 77) {
     WARN("skipped: " << log);
     return;
@@ -90,10 +73,10 @@ TEST_CASE("signatures: pooled HotSpot arena chunks match the ChunkPool counts", 
 
   for (std::string run : {"jdwp", "plain"}) {
     INFO("core " << run);
-    std::string core = dir.path + "/" + run + ".core";
-    json truth = json::parse(slurp(dir.path + "/" + run + ".truth.json"));
-    auto pools = pools_from_gdb(dir.path, truth["java_home"].get<std::string>() + "/bin/java", core);
-    INFO(slurp(dir.path + "/pools.txt"));
+    std::string core = dir.path() + "/" + run + ".core";
+    json truth = json::parse(read_text(dir.path() + "/" + run + ".truth.json"));
+    auto pools = pools_from_gdb(dir.path(), truth["java_home"].get<std::string>() + "/bin/java", core);
+    INFO(read_text(dir.path() + "/pools.txt"));
     REQUIRE(pools.size() == 4);  // the four standard sizes
     uint64_t expected = 0;
     for (auto& [size, count] : pools) expected += count;

@@ -10,39 +10,22 @@
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
 
 #include "support/cli.hpp"
+#include "unit/input/temp_dir.hpp"
 
 using coresift::test::run_json;
+using coresift::test::read_text;
+using coresift::test::TempDir;
 using nlohmann::json;
-namespace fs = std::filesystem;
 
 namespace {
 
 constexpr int kClasses = 3000;
 constexpr int kDeflaters = 200;
 constexpr int kInflaters = 300;
-
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/coresift-owners-jvm-XXXXXX";
-    if (mkdtemp(tmpl)) path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path.empty()) fs::remove_all(path, ec);
-  }
-};
-
-std::string slurp(const std::string& file) {
-  std::ifstream in(file);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 uint64_t hex(const json& v) { return std::stoull(v.get<std::string>(), nullptr, 16); }
 
@@ -234,14 +217,13 @@ std::map<uint64_t, json> chunks_by_address(const std::string& core) {
 
 TEST_CASE("owners: jdwp class tracking and zlib streams in OpenJDK 17 cores", "[e2e][owners][jvm]") {
   TempDir dir;
-  REQUIRE_FALSE(dir.path.empty());
   std::string script = coresift::test::source_dir() + "/corpus/jvm/make-jvm-cores.sh";
-  std::string cmd = "bash '" + script + "' '" + dir.path + "' " + std::to_string(kClasses) + " " +
-                    std::to_string(kDeflaters) + " " + std::to_string(kInflaters) + " > '" + dir.path +
+  std::string cmd = "bash '" + script + "' '" + dir.path() + "' " + std::to_string(kClasses) + " " +
+                    std::to_string(kDeflaters) + " " + std::to_string(kInflaters) + " > '" + dir.path() +
                     "/make.log' 2>&1";
   int st = std::system(cmd.c_str());
   int rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  std::string log = slurp(dir.path + "/make.log");
+  std::string log = read_text(dir.path() + "/make.log");
   if (rc == 77) {
     WARN("skipped: " << log);
     return;
@@ -251,8 +233,8 @@ TEST_CASE("owners: jdwp class tracking and zlib streams in OpenJDK 17 cores", "[
 
   for (std::string run : {"jdwp", "plain"}) {
     INFO("core " << run);
-    std::string core = dir.path + "/" + run + ".core";
-    json truth = json::parse(slurp(dir.path + "/" + run + ".truth.json"));
+    std::string core = dir.path() + "/" + run + ".core";
+    json truth = json::parse(read_text(dir.path() + "/" + run + ".truth.json"));
     CHECK(truth["jdwp"] == (run == "jdwp"));
     CHECK(truth["classes"]["count"] == kClasses);
     ZipTruth z = zip_truth(truth);

@@ -24,6 +24,8 @@ class TempDir {
 };
 
 std::vector<uint8_t> read_file(const std::string& path);
+// read_file as text.
+std::string read_text(const std::string& path);
 
 // Runs `tool` (zstd, xz or gzip) on `path` and returns the compressed file's path
 // (path + ".zst"/".xz"/".gz"). Throws std::runtime_error when the tool fails.

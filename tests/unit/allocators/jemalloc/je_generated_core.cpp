@@ -82,4 +82,15 @@ const JeCore* generated_je_core(const std::string& mode, const std::string& vari
   return it->second.core.get();
 }
 
+bool prepare_je_context(je::Context& c, Session& s, ChunkTable& scratch) {
+  c.process = &s.process();
+  c.mem = &s.memory();
+  c.out = &scratch;
+  c.module = je::find_jemalloc_module(s.process());
+  if (!c.module) return false;
+  c.rw = je::writable_ranges(s.process(), s.memory(), *c.module);
+  je::load_size_classes(c);
+  return true;
+}
+
 }  // namespace coresift::test

@@ -6,6 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "allocators/jemalloc/je_context.hpp"
+#include "coresift/session.hpp"
+
 namespace coresift::test {
 
 struct JeTruth {
@@ -30,5 +33,9 @@ struct JeCore {
 const JeCore* generated_je_core(const std::string& mode, const std::string& variant, std::string* why_not);
 
 uint64_t hex(const nlohmann::json& v);
+
+// A walker context over session `s` set up the way the walker sets it up (module, its
+// writable ranges, size classes), rows going to `scratch`; false when no jemalloc is mapped.
+bool prepare_je_context(je::Context& c, Session& s, ChunkTable& scratch);
 
 }  // namespace coresift::test

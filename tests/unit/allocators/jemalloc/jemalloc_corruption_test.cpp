@@ -26,13 +26,7 @@ std::unique_ptr<Session> open_path(const std::string& p) {
 std::vector<je::Extent> extents_of(Session& s, je::Layout* layout_out, je::SizeClasses* sc_out, uint64_t* arenas_array = nullptr) {
   ChunkTable scratch;
   je::Context c;
-  c.process = &s.process();
-  c.mem = &s.memory();
-  c.out = &scratch;
-  c.module = je::find_jemalloc_module(s.process());
-  REQUIRE(c.module);
-  c.rw = je::writable_ranges(s.process(), *c.module);
-  je::load_size_classes(c);
+  REQUIRE(coresift::test::prepare_je_context(c, s, scratch));
   bool ok = false;
   for (const je::Layout& l : je::layouts_for("")) {
     c.layout = l;

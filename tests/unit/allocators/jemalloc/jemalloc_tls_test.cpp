@@ -22,13 +22,7 @@ TEST_CASE("jemalloc tcaches: TLS scan when neither the library nor tcache_ql hel
   auto s = Session::open(o);
   ChunkTable scratch;
   je::Context c;
-  c.process = &s->process();
-  c.mem = &s->memory();
-  c.out = &scratch;
-  c.module = je::find_jemalloc_module(s->process());
-  REQUIRE(c.module);
-  c.rw = je::writable_ranges(s->process(), *c.module);
-  je::load_size_classes(c);
+  REQUIRE(coresift::test::prepare_je_context(c, *s, scratch));
   bool ok = false;
   for (const je::Layout& l : je::layouts_for("")) {
     c.layout = l;
