@@ -23,23 +23,6 @@ const Thread* thread_of(const Process& p, int tid) {
   return nullptr;
 }
 
-// glibc's bins and top (main_arena, in libc's data) point at chunk headers; a free chunk's
-// header is the last 8 usable bytes of the chunk before it, so such a pointer looks like an
-// interior pointer into that neighbour. It is allocator bookkeeping, not a reference.
-bool points_at_next_header(Session& s, const ReferenceGraph& g, const RootRef& r) {
-  if (!r.interior) return false;
-  const ChunkTable& table = s.heap();
-  const Chunk& c = table.chunks[g.index.chunk_of_node(r.node)];
-  if (c.allocator >= table.allocators.size() || table.allocators[c.allocator].name != "glibc" || c.size < 8) return false;
-  std::optional<uint64_t> word;
-  if (r.kind == RootKind::kRegister) {
-    if (const Thread* t = thread_of(s.process(), r.tid); t && r.from < kNumRegs) word = t->regs[r.from];
-  } else {
-    word = s.memory().read_u64(r.from);
-  }
-  return word && *word == c.address + c.size - 8;
-}
-
 }  // namespace
 
 RootPseudoNodes root_pseudo_nodes(Session& s, const ReferenceGraph& g, const OwnerTable& owners) {
@@ -78,7 +61,6 @@ RootPseudoNodes root_pseudo_nodes(Session& s, const ReferenceGraph& g, const Own
   std::vector<std::pair<uint32_t, uint32_t>> edges;  // (pseudo, chunk node)
   edges.reserve(g.roots.size());
   for (const RootRef& r : g.roots) {
-    if (points_at_next_header(s, g, r)) continue;
     uint32_t ps = 0;
     switch (r.kind) {
       case RootKind::kStatic: ps = owner_pseudo(owners.of_address(p, r.from)); break;

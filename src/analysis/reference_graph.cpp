@@ -105,6 +105,14 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
       if (at == t.fs_base() + 8) return true;
     return false;
   };
+  // glibc's bins and top (main_arena, in libc's data) point at chunk headers; a free chunk's
+  // header is the last 8 usable bytes of the chunk before it, so such a word looks like an
+  // interior pointer into that neighbour. It is allocator bookkeeping, not a reference.
+  auto next_chunk_header = [&](uint32_t node, uint64_t w) {
+    const Chunk& c = table.chunks[idx.chunk_of_node(node)];
+    return c.size >= 8 && w == c.address + c.size - 8 && c.allocator < table.allocators.size() &&
+           table.allocators[c.allocator].name == "glibc";
+  };
   // The root scan runs on its own thread next to the heap workers (it only writes g.roots and
   // g.scanned_root_bytes). A mapping the labeller did not recognise as a heap makes it visit
   // millions of small gaps between chunks, so the segment hint is kept across gaps.
@@ -117,6 +125,7 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
           int64_t n = idx.find(w);
           if (n < 0) return;
           bool interior = w != idx.node_address(static_cast<uint32_t>(n)) && !known_interior(at);
+          if (interior && next_chunk_header(static_cast<uint32_t>(n), w)) return;
           g.roots.push_back({static_cast<uint32_t>(n), r.kind, interior, at, r.tid});
         });
       });
@@ -184,9 +193,10 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
     for (int r = 0; r < kNumRegs; ++r) {
       if (r >= kOrigRax) continue;  // general-purpose registers only (r15 … rdi)
       int64_t n = idx.find(t.regs[r]);
-      if (n >= 0)
-        g.roots.push_back({static_cast<uint32_t>(n), RootKind::kRegister, t.regs[r] != idx.node_address(static_cast<uint32_t>(n)),
-                           static_cast<uint64_t>(r), t.tid});
+      if (n < 0) continue;
+      bool interior = t.regs[r] != idx.node_address(static_cast<uint32_t>(n));
+      if (interior && next_chunk_header(static_cast<uint32_t>(n), t.regs[r])) continue;
+      g.roots.push_back({static_cast<uint32_t>(n), RootKind::kRegister, interior, static_cast<uint64_t>(r), t.tid});
     }
 
   uint64_t at = 0;
