@@ -27,6 +27,13 @@ const JeCore* core_or_skip(const std::string& variant) {
   return c;
 }
 
+// Index of the allocator called `name` in the chunk table, or -1.
+int allocator_index(const ChunkTable& t, const std::string& name) {
+  for (size_t i = 0; i < t.allocators.size(); ++i)
+    if (t.allocators[i].name == name) return static_cast<int>(i);
+  return -1;
+}
+
 const json* allocator_named(const json& heap, const std::string& name) {
   for (const auto& a : heap["allocators"])
     if (a["name"] == name) return &a;
@@ -65,11 +72,7 @@ TEST_CASE("two allocators: glibc never initialised under a preloaded jemalloc is
   o.inputs = {c->core};
   auto s = Session::open(o);
   const ChunkTable& t = s->heap();
-  int glibc = -1, je = -1;
-  for (size_t i = 0; i < t.allocators.size(); ++i) {
-    if (t.allocators[i].name == "glibc") glibc = static_cast<int>(i);
-    if (t.allocators[i].name == "jemalloc") je = static_cast<int>(i);
-  }
+  int glibc = allocator_index(t, "glibc"), je = allocator_index(t, "jemalloc");
   REQUIRE(glibc >= 0);
   REQUIRE(je >= 0);
   for (const Chunk& ch : t.chunks) REQUIRE(ch.allocator == je);
@@ -85,11 +88,7 @@ TEST_CASE("two allocators: __libc_malloc chunks next to jemalloc regions, each t
   o.inputs = {c->core};
   auto s = Session::open(o);
   const ChunkTable& t = s->heap();
-  int glibc = -1, je = -1;
-  for (size_t i = 0; i < t.allocators.size(); ++i) {
-    if (t.allocators[i].name == "glibc") glibc = static_cast<int>(i);
-    if (t.allocators[i].name == "jemalloc") je = static_cast<int>(i);
-  }
+  int glibc = allocator_index(t, "glibc"), je = allocator_index(t, "jemalloc");
   REQUIRE(glibc >= 0);
   REQUIRE(je >= 0);
   for (const Finding& f : t.findings) FAIL_CHECK(f.kind << ": " << f.detail);
