@@ -69,6 +69,7 @@ for h in heaps:
     ar = arenas.get(addr)
     if ar is None:
         check("arena %d found" % nr, True, False)
+        print("    coresift's arenas not in gdb's list: %s" % ", ".join(hex(a) for a in sorted(set(arenas) - set(order))))
         continue
     check("system_mem", int(h.find("system[@type='current']").get("size")), ar["system_mem"])
     mine = [r for r in rows if int(r["arena"], 16) == addr]

@@ -1,5 +1,6 @@
 """Small pure-Python readers shared by the check_*.py scripts: an x86-64 ELF core's memory
-(PT_LOAD), its threads' registers (NT_PRSTATUS), and coresift's output."""
+(PT_LOAD, else the mapped file named by NT_FILE), its threads' registers (NT_PRSTATUS), and
+coresift's output."""
 import json
 import mmap
 import struct
@@ -27,6 +28,34 @@ class Core:
             elif p_type == 4:
                 self._read_notes(off, filesz)
         self.loads.sort()
+        self.files = self._file_mappings()
+        self._opened = {}
+
+    def _file_mappings(self):
+        """[(start, end, file offset, path)] from NT_FILE: gcore leaves out unmodified
+        read-only file pages (.rodata, code), which are then read from the file itself."""
+        for ntype, desc in self.notes:
+            if ntype == 0x46494C45 and len(desc) >= 16:
+                count, page = struct.unpack_from("<QQ", desc, 0)
+                names = desc[16 + 24 * count:].split(b"\0")
+                out = []
+                for i in range(min(count, len(names))):
+                    start, end, pgoff = struct.unpack_from("<QQQ", desc, 16 + 24 * i)
+                    out.append((start, end, pgoff * page, names[i].decode("utf-8", "replace")))
+                return out
+        return []
+
+    def _read_file(self, addr, size):
+        for start, end, off, path in self.files:
+            if start <= addr and addr + size <= end:
+                try:
+                    f = self._opened.get(path) or self._opened.setdefault(path, open(path, "rb"))
+                except OSError:
+                    return None
+                f.seek(off + addr - start)
+                b = f.read(size)
+                return b if len(b) == size else None
+        return None
 
     def _read_notes(self, off, size):
         pos, end = off, off + size
@@ -45,7 +74,7 @@ class Core:
     def read(self, addr, size):
         seg = self.segment(addr)
         if not seg or addr + size > seg[0] + seg[1]:
-            return None
+            return self._read_file(addr, size)
         start = seg[3] + addr - seg[0]
         return bytes(self.data[start:start + size])
 

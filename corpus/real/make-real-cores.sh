@@ -3,10 +3,10 @@
 # accounting taken in the same gdb session right before gcore:
 #   python  /usr/bin/python3 (PYTHONMALLOC=malloc, glibc), 3 threads, fragmented, 40 leaked blocks
 #   redis   /usr/bin/redis-server (jemalloc 5.3), keys of several sizes, some deleted, churn
-#   cmake   /usr/bin/cmake (C++, glibc) configuring a generated project
+#   cmake   /usr/bin/cmake (C++, glibc) configuring a generated project, 3 blocks leaked by gdb
 # Usage: make-real-cores.sh OUTDIR [python|redis|cmake ...]   (default: all three)
 # Per NAME in OUTDIR: NAME.core, NAME.stderr (the accounting: malloc_info XML or
-# malloc_stats_print text), NAME.gdb.log, NAME.info (size, make time), python.leaks (truth),
+# malloc_stats_print text), NAME.gdb.log, NAME.info (size, make time), NAME.leaks (truth: python, cmake),
 # or NAME.skip (one line: why it could not be made).  Exit 0, or 77 when nothing can be made
 # here (no gdb, ptrace not permitted), with a NAME.skip for each.
 set -uo pipefail
@@ -38,9 +38,11 @@ wait_file() {  # FILE PID: until FILE is non-empty (60 s), while PID lives
   return 1
 }
 
-capture() {  # NAME PID GDBFILE: accounting + gcore in one gdb session
-  gdb -p "$2" -batch -nx -x "$here/$3" -ex "gcore $out/$1.core" -ex detach > "$out/$1.gdb.log" 2>&1
-  [ -s "$out/$1.core" ] || { echo "make-real-cores: gcore of $1 failed, see $out/$1.gdb.log" >&2; return 1; }
+capture() {  # NAME PID GDBFILE...: accounting + gcore in one gdb session
+  local name=$1 pid=$2 x=(); shift 2
+  for f in "$@"; do x+=(-x "$here/$f"); done
+  gdb -p "$pid" -batch -nx "${x[@]}" -ex "gcore $out/$name.core" -ex detach > "$out/$name.gdb.log" 2>&1
+  [ -s "$out/$name.core" ] || { echo "make-real-cores: gcore of $name failed, see $out/$name.gdb.log" >&2; return 1; }
 }
 
 finish() {  # NAME START
@@ -68,7 +70,7 @@ make_redis() {
   redis-server --port 0 --unixsocket "$sock" --save '' --appendonly no --daemonize no \
     --logfile "$out/redis.log" > "$out/redis.stdout" 2> "$out/redis.stderr" & pid=$!
   for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
-  if ! /usr/bin/python3 "$here/redis_fill.py" "$sock"; then
+  if ! "$(command -v /usr/bin/python3 python3 | head -1)" "$here/redis_fill.py" "$sock"; then
     echo "make-real-cores: filling redis failed" >&2; kill $pid; return 1
   fi
   capture redis $pid jemalloc_accounting.gdb; local rc=$?
@@ -84,7 +86,8 @@ make_cmake() {
   /usr/bin/cmake -S "$proj" -B "$proj/build" > "$out/cmake.stdout" 2> "$out/cmake.stderr" & cm=$!
   wait_file "$out/cmake.ready" $cm || { echo "make-real-cores: cmake did not get ready" >&2; kill $cm; return 1; }
   read -r pid hold < "$out/cmake.ready"
-  capture cmake "$pid" glibc_accounting.gdb; local rc=$?
+  capture cmake "$pid" cxx_typeinfo.gdb gdb_leaks.gdb glibc_accounting.gdb; local rc=$?
+  sed -n 's/^LEAK //p' "$out/cmake.gdb.log" > "$out/cmake.leaks"
   kill "$hold"  # the held execute_process child: cmake then finishes
   wait $cm 2>/dev/null
   [ $rc -eq 0 ] && finish cmake "$t0"

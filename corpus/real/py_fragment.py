@@ -2,9 +2,10 @@
 
 Three worker threads (each gets its own glibc arena) and the main thread allocate bytes objects
 of several sizes, lists and dicts, then drop every third one so the bins fill with free chunks of
-many sizes; a few objects are big enough to be mmapped.  The main thread also leaks 40 blocks through
-ctypes (libc malloc, the address dropped): their addresses go to LEAKS_FILE, the truth for the
-leak check.  Then every thread waits, and the main thread writes READY_FILE (its pid) so
+many sizes; a few objects are big enough to be mmapped.  The main thread also fills nearly every
+bin of the main arena.  Worker 1 leaks 40 blocks from its arena through ctypes (libc malloc, the
+address dropped): their addresses go to LEAKS_FILE, the truth for the leak check.  Then every
+thread waits, and the main thread writes READY_FILE (its pid) so
 make-real-cores.sh can attach gdb.  Usage: py_fragment.py READY_FILE LEAKS_FILE
 """
 import ctypes
@@ -32,31 +33,6 @@ def fill(seed):
     keep.append(objs)
 
 
-def fill_every_bin():
-    """One size per glibc bin (small bins 160..1008, large bins to 100 KB), 30 objects of each,
-    interleaved, every third dropped: more than tcache's 7 per size, with live neighbours,
-    so nearly every bin of the main arena ends up non-empty."""
-    chunk_sizes = list(range(160, 1024, 16)) + list(range(1024, 3136, 64)) + \
-        list(range(3136, 10752, 512)) + list(range(10752, 45056, 4096)) + \
-        [60000, 100000]
-    objs = [bytes(cs - 48) for _ in range(30) for cs in chunk_sizes]
-    del objs[::3]
-    keep.append(objs)
-
-
-def worker(seed):
-    fill(seed)
-    ready.wait()
-    done.wait()
-
-
-threads = [threading.Thread(target=worker, args=(s,), name="frag-%d" % s) for s in (1, 2, 3)]
-for t in threads:
-    t.start()
-fill(0)
-fill_every_bin()
-
-
 def leak_blocks():
     """malloc'd blocks nothing points to: only their (decimal) addresses are written out."""
     libc = ctypes.CDLL(None)
@@ -72,7 +48,31 @@ def leak_blocks():
         f.writelines(lines)
 
 
-leak_blocks()
+def fill_every_bin():
+    """One size per glibc bin (small bins 160..1008, large bins to 100 KB), 30 objects of each,
+    interleaved, every third dropped: more than tcache's 7 per size, with live neighbours,
+    so nearly every bin of the main arena ends up non-empty."""
+    chunk_sizes = list(range(160, 1024, 16)) + list(range(1024, 3136, 64)) + \
+        list(range(3136, 10752, 512)) + list(range(10752, 45056, 4096)) + \
+        [60000, 100000]
+    objs = [bytes(cs - 48) for _ in range(30) for cs in chunk_sizes]
+    del objs[::3]
+    keep.append(objs)
+
+
+def worker(seed):
+    fill(seed)
+    if seed == 1:
+        leak_blocks()
+    ready.wait()
+    done.wait()
+
+
+threads = [threading.Thread(target=worker, args=(s,), name="frag-%d" % s) for s in (1, 2, 3)]
+for t in threads:
+    t.start()
+fill(0)
+fill_every_bin()
 ready.wait()
 with open(READY_FILE + ".tmp", "w") as f:
     f.write(str(os.getpid()))

@@ -94,7 +94,10 @@ struct Walker {
                                 le.edata, le.szind, le.slab, cur.base, cur.base + cur.size, cur.szind, cur.slab));
         continue;
       }
-      if (key != cur.base) continue;  // interior or last page of an extent already taken
+      if (key != cur.base) {  // interior or last page of an extent already taken
+        if (active && !kept && le.slab) ++c.stale_large_ends;
+        continue;
+      }
       if (cur.size >= (uint64_t{1} << 47)) {
         c.finding("jemalloc-extent-size", cur.base, fmt::format("extent {:#x} (edata {:#x}) claims {} bytes", cur.base, cur.edata, cur.size));
         continue;
