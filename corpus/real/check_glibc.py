@@ -4,12 +4,14 @@ malloc_info() taken in the same gdb session right before gcore (make-real-cores.
 Per arena (malloc_info's <heap nr=N> is the N-th arena of main_arena's ->next chain, printed
 by gdb as ARENAS): system_mem, fastbin count/bytes, "rest" (the top chunk, unsorted, small
 and large bins) count/bytes, and every <size>/<unsorted> line (one per non-empty bin: from, to, total, count);
-then the arena count and mmapped chunks count/bytes.  glibc 2.36's malloc_info sums the regular
+then the arena count and mmapped chunks count/bytes, and the chunk the program mmapped at a
+64 MiB aligned address (NAME.aligned, python) must be listed as mmapped.  glibc 2.36's malloc_info sums the regular
 bins with chunksize_nomask (the flag bits included; fastbins use chunksize): the per-chunk
 figure is the chunk's size word read here from the core, at the header of each chunk
 coresift reports.  Usage: check_glibc.py CORESIFT OUTDIR NAME"""
 import csv
 import io
+import os
 import re
 import subprocess
 import sys
@@ -56,6 +58,7 @@ glibc = glibc[0]
 arenas = {int(a["address"], 16): a for a in glibc["arenas"]}
 rows = list(csv.DictReader(io.StringIO(subprocess.run(
     [coresift, "chunks", "--csv", "--state", "all", core_path], capture_output=True, text=True, check=True).stdout)))
+mmapped_rows = {int(r["address"], 16) for r in rows if r["allocator"] == "glibc" and r["bin"] == "mmapped"}
 rows = [r for r in rows if r["allocator"] == "glibc" and r["state"] == "free"]
 core = Core(core_path)
 
@@ -111,6 +114,10 @@ mm = xml.find("total[@type='mmap']")
 print("process")
 check("mmapped chunks count, bytes", (int(mm.get("count")), int(mm.get("size"))),
       (glibc["mmapped"]["chunks"], glibc["mmapped"]["bytes"]))
+aligned = "%s/%s.aligned" % (outdir, name)
+if os.path.exists(aligned) and open(aligned).read().split() != ["none"]:
+    x = int(open(aligned).read())
+    check("mmapped chunk at 64 MiB aligned %#x" % x, True, x + 16 in mmapped_rows)
 if problems:
     print("FAILED: %d figures differ from malloc_info: %s" % (len(problems), ", ".join(problems[:10])))
     sys.exit(1)

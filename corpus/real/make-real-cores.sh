@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes gcore cores of real programs from Debian packages, each with its allocator's own
 # accounting taken in the same gdb session right before gcore:
-#   python  /usr/bin/python3 (PYTHONMALLOC=malloc, glibc), 3 threads, fragmented, 40 leaked blocks
+#   python  /usr/bin/python3 (PYTHONMALLOC=malloc, glibc), 3 threads, fragmented, 40 leaked blocks,
+#           an mmapped chunk at a 64 MiB aligned address (python.aligned)
 #   redis   /usr/bin/redis-server (jemalloc 5.3), keys of several sizes, some deleted, churn
 #   cmake   /usr/bin/cmake (C++, glibc) configuring a generated project, 3 blocks leaked by gdb
 # Usage: make-real-cores.sh OUTDIR [python|redis|cmake ...]   (default: all three)
@@ -14,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=$1; shift
 names=("$@"); [ ${#names[@]} -gt 0 ] || names=(python redis cmake)
 mkdir -p "$out"
-for n in "${names[@]}"; do rm -f "$out/$n".{core,stderr,stdout,gdb.log,info,skip,leaks,ready}; done
+for n in "${names[@]}"; do rm -f "$out/$n".{core,stderr,stdout,gdb.log,info,skip,leaks,ready,aligned}; done
 
 skip_all() {
   for n in "${names[@]}"; do echo "$1" > "$out/$n.skip"; done
@@ -55,7 +56,7 @@ make_python() {
   local py=/usr/bin/python3 t0 pid
   [ -x $py ] || { echo "Debian's /usr/bin/python3 is not installed" > "$out/python.skip"; return 0; }
   t0=$(date +%s.%N)
-  PYTHONMALLOC=malloc $py "$here/py_fragment.py" "$out/python.ready" "$out/python.leaks" \
+  PYTHONMALLOC=malloc $py "$here/py_fragment.py" "$out/python.ready" "$out/python.leaks" "$out/python.aligned" \
     > "$out/python.stdout" 2> "$out/python.stderr" & pid=$!
   wait_file "$out/python.ready" $pid || { echo "make-real-cores: python did not get ready" >&2; kill $pid; return 1; }
   capture python $pid glibc_accounting.gdb; local rc=$?
