@@ -1,4 +1,4 @@
-# Sourced by make-real-cores.sh (cmake) before the accounting: three blocks malloc'd by the
+# Sourced by make-real-cores.sh (redis, cmake) before the accounting: three blocks malloc'd by the
 # process's own allocator from gdb, whose addresses only gdb sees (registers are restored
 # after the call): leaks by construction, the truth check_leaks.py reads from the gdb log.
 set scheduler-locking on

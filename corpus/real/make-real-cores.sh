@@ -3,11 +3,12 @@
 # accounting taken in the same gdb session right before gcore:
 #   python  /usr/bin/python3 (PYTHONMALLOC=malloc, glibc), 3 threads, fragmented, 40 leaked blocks,
 #           an mmapped chunk at a 64 MiB aligned address (python.aligned)
-#   redis   /usr/bin/redis-server (jemalloc 5.3), keys of several sizes, some deleted, churn
+#   redis   /usr/bin/redis-server (jemalloc 5.3), keys of several sizes, some deleted, churn,
+#           3 blocks leaked by gdb
 #   cmake   /usr/bin/cmake (C++, glibc) configuring a generated project, 3 blocks leaked by gdb
 # Usage: make-real-cores.sh OUTDIR [python|redis|cmake ...]   (default: all three)
 # Per NAME in OUTDIR: NAME.core, NAME.stderr (the accounting: malloc_info XML or
-# malloc_stats_print text), NAME.gdb.log, NAME.info (size, make time), NAME.leaks (truth: python, cmake),
+# malloc_stats_print text), NAME.gdb.log, NAME.info (size, make time), NAME.leaks (truth),
 # or NAME.skip (one line: why it could not be made).  Exit 0, or 77 when nothing can be made
 # here (no gdb, ptrace not permitted), with a NAME.skip for each.
 set -uo pipefail
@@ -74,7 +75,8 @@ make_redis() {
   if ! "$(command -v /usr/bin/python3 python3 | head -1)" "$here/redis_fill.py" "$sock"; then
     echo "make-real-cores: filling redis failed" >&2; kill $pid; return 1
   fi
-  capture redis $pid jemalloc_accounting.gdb; local rc=$?
+  capture redis $pid gdb_leaks.gdb jemalloc_accounting.gdb; local rc=$?
+  sed -n "s/^LEAK //p" "$out/redis.gdb.log" > "$out/redis.leaks"
   kill $pid; wait $pid 2>/dev/null
   [ $rc -eq 0 ] && finish redis "$t0"
 }
