@@ -67,9 +67,9 @@ make_python() {
 
 make_redis() {
   local t0 pid sock="$out/redis.sock"
-  command -v redis-server >/dev/null || { echo "redis-server is not installed" > "$out/redis.skip"; return 0; }
+  [ -x /usr/bin/redis-server ] || { echo "Debian's redis-server is not installed" > "$out/redis.skip"; return 0; }
   t0=$(date +%s.%N); rm -f "$sock"
-  redis-server --port 0 --unixsocket "$sock" --save '' --appendonly no --daemonize no \
+  /usr/bin/redis-server --port 0 --unixsocket "$sock" --save '' --appendonly no --daemonize no \
     --logfile "$out/redis.log" > "$out/redis.stdout" 2> "$out/redis.stderr" & pid=$!
   for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
   if ! "$(command -v /usr/bin/python3 python3 | head -1)" "$here/redis_fill.py" "$sock"; then
@@ -83,7 +83,7 @@ make_redis() {
 
 make_cmake() {
   local t0 pid cm proj="$out/cmake-project"
-  command -v cmake >/dev/null || { echo "cmake is not installed" > "$out/cmake.skip"; return 0; }
+  [ -x /usr/bin/cmake ] || { echo "Debian's cmake is not installed" > "$out/cmake.skip"; return 0; }
   t0=$(date +%s.%N); rm -rf "$proj"
   bash "$here/gen_cmake_project.sh" "$proj" "$out/cmake.ready"
   /usr/bin/cmake -S "$proj" -B "$proj/build" > "$out/cmake.stdout" 2> "$out/cmake.stderr" & cm=$!
