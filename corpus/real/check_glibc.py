@@ -3,7 +3,7 @@ malloc_info() taken in the same gdb session right before gcore (make-real-cores.
 
 Per arena (malloc_info's <heap nr=N> is the N-th arena of main_arena's ->next chain, printed
 by gdb as ARENAS): system_mem, fastbin count/bytes, "rest" (the top chunk, unsorted, small
-and large bins) count/bytes, and every <size>/<unsorted> line (one per non-empty bin: from, to, total, count);
+and large bins) count/bytes (from the chunk rows and from `heap`'s free_by_bin), and every <size>/<unsorted> line (one per non-empty bin: from, to, total, count);
 then the arena count and mmapped chunks count/bytes, and the chunk the program mmapped at a
 64 MiB aligned address (NAME.aligned, python) must be listed as mmapped.  glibc 2.36's malloc_info sums the regular
 bins with chunksize_nomask (the flag bits included; fastbins use chunksize): the per-chunk
@@ -98,6 +98,12 @@ for h in heaps:
     rest = top + list(unsorted) + [w for ws in bins.values() for w in ws]
     t = h.find("total[@type='rest']")
     check("top+unsorted+small+large count, bytes", (int(t.get("count")), int(t.get("size"))), (len(rest), sum(rest)))
+    # The same figures in `heap`'s own summary (free_by_bin counts whole chunks, flags masked).
+    fb = ar["free_by_bin"]
+    pick = lambda *names: (sum(fb.get(n, {}).get("chunks", 0) for n in names), sum(fb.get(n, {}).get("bytes", 0) for n in names))
+    check("heap free_by_bin fastbin", (int(f.get("count")), int(f.get("size"))), pick("fastbin"))
+    check("heap free_by_bin top+unsorted+small+large", (int(t.get("count")), int(t.get("size")) - sum(w & 7 for w in rest)),
+          pick("top", "unsorted", "smallbin", "largebin"))
     lines = sorted((int(s.get("from")), int(s.get("to")), int(s.get("total")), int(s.get("count")))
                    for s in h.find("sizes").findall("size"))
     ours = sorted([(sz - 15, sz, sz * len(v), len(v)) for sz, v in fast.items()] +
