@@ -3,12 +3,13 @@ malloc_info() taken in the same gdb session right before gcore (make-real-cores.
 
 Per arena (malloc_info's <heap nr=N> is the N-th arena of main_arena's ->next chain, printed
 by gdb as ARENAS): system_mem, fastbin count/bytes, "rest" (the top chunk, unsorted, small
-and large bins) count/bytes (from the chunk rows and from `heap`'s free_by_bin), and every <size>/<unsorted> line (one per non-empty bin: from, to, total, count);
-then the arena count and mmapped chunks count/bytes, and the chunk the program mmapped at a
-64 MiB aligned address (NAME.aligned, python) must be listed as mmapped.  glibc 2.36's malloc_info sums the regular
-bins with chunksize_nomask (the flag bits included; fastbins use chunksize): the per-chunk
-figure is the chunk's size word read here from the core, at the header of each chunk
-coresift reports.  Usage: check_glibc.py CORESIFT OUTDIR NAME"""
+and large bins) count/bytes, both from the chunk rows and from `heap`'s free_by_bin, and
+every <size>/<unsorted> line (one per non-empty bin: from, to, total, count); then the arena
+count, the mmapped chunks count/bytes, and the chunk the program mmapped at a 64 MiB aligned
+address (NAME.aligned, python) must be listed as mmapped.  glibc 2.36's malloc_info sums the
+regular bins with chunksize_nomask (the flag bits included; fastbins use chunksize): the
+per-chunk figure is the chunk's size word read here from the core, at the header of each
+chunk coresift reports.  Usage: check_glibc.py CORESIFT OUTDIR NAME"""
 import csv
 import io
 import os
