@@ -79,7 +79,7 @@ RootPseudoNodes root_pseudo_nodes(Session& s, const ReferenceGraph& g, const Own
         }
         uint64_t index = static_cast<uint64_t>(m - p.mappings.data());
         ps = pseudo(uint64_t{1} << 32 | index, 0, [&] {
-          return fmt::format("root:anon:{:#x}{}", m->start, m->label.empty() ? "" : " " + m->label);
+          return fmt::format("root:anon:{:#x}{}", m->start, m->display_name().empty() ? "" : " " + m->display_name());
         });
         break;
       }

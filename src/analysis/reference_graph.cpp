@@ -16,28 +16,45 @@ struct RootRegion {
   int tid;
 };
 
-bool holds_chunks(const Mapping& m) {
-  return m.label == "[heap]" || m.label == "[arena-heap]" || m.label == "[arena-reserve]";
+// A mapping labelled as a glibc heap is skipped only when the chunk table has a chunk in it:
+// the label is a guess from the address (HotSpot's compressed class space is 64 MiB-aligned
+// too and looks like an arena heap), and memory no allocator claims is not allocator-owned.
+bool holds_chunks(const Mapping& m, const ChunkTable& t) {
+  if (m.label != "[heap]" && m.label != "[arena-heap]" && m.label != "[arena-reserve]") return false;
+  auto it = std::lower_bound(t.chunks.begin(), t.chunks.end(), m.start,
+                             [](const Chunk& c, uint64_t a) { return c.address < a; });
+  return it != t.chunks.end() && it->address < m.end;
 }
 
-std::vector<RootRegion> root_regions(const Process& p) {
+// Every readable mapping that is not allocator-owned heap is a root, JIT code (rwx anonymous
+// memory) and writable file mappings (the CDS archive classes.jsa) included, except:
+//  * a module's code (file-backed, executable, not writable): instructions from the file,
+//    not pointers the program stored;
+//  * other read-only file mappings (lib/modules, mapped jars, locale files): the file's bytes;
+//  * the kernel's pages ([vvar], [vdso], [vsyscall]) and guard pages: no program data;
+//  * a stack below its thread's stack pointer (less the red zone): dead frames.
+std::vector<RootRegion> root_regions(const Process& p, const ChunkTable& table) {
   std::vector<RootRegion> out;
   for (size_t i = 0; i < p.mappings.size(); ++i) {
     const Mapping& m = p.mappings[i];
-    if (!(m.perms & kPermRead) || holds_chunks(m) || (m.perms & kPermExec)) continue;
+    if (!(m.perms & kPermRead) || holds_chunks(m, table) || m.label.starts_with("[v") || m.label.starts_with("[guard")) continue;
     if (m.label.starts_with("[stack")) {
       // Live part of a stack: from the stack pointer (less the red zone) to the top.
       for (const Thread& t : p.threads)
         if (m.contains(t.sp())) out.push_back({std::max(m.start, t.sp() - 128), m.end, RootKind::kStack, t.tid});
       continue;
     }
+    const bool writable = m.perms & kPermWrite;
     if (!m.path.empty()) {
-      if (p.module_at(m.start)) out.push_back({m.start, m.end, RootKind::kStatic, 0});
+      if (p.module_at(m.start)) {
+        if (writable || !(m.perms & kPermExec)) out.push_back({m.start, m.end, RootKind::kStatic, 0});
+      } else if (writable) {
+        out.push_back({m.start, m.end, RootKind::kAnon, 0});
+      }
       continue;
     }
-    if (!(m.perms & kPermWrite) || m.label.starts_with("[guard") || m.label == "[vvar]") continue;
     // An anonymous mapping right after a module's file mapping is that module's .bss.
-    bool bss = i > 0 && p.mappings[i - 1].end == m.start && !p.mappings[i - 1].path.empty() &&
+    bool bss = writable && i > 0 && p.mappings[i - 1].end == m.start && !p.mappings[i - 1].path.empty() &&
                p.module_at(p.mappings[i - 1].start);
     out.push_back({m.start, m.end, bss ? RootKind::kStatic : RootKind::kAnon, 0});
   }
@@ -118,7 +135,7 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
   // millions of small gaps between chunks, so the segment hint is kept across gaps.
   auto scan_roots = [&] {
     const Segment* hint = nullptr;
-    for (const RootRegion& r : root_regions(p))
+    for (const RootRegion& r : root_regions(p, table))
       outside_chunks(table, r.lo, r.hi, [&](uint64_t lo, uint64_t hi) {
         g.scanned_root_bytes += hi - lo;
         for_each_candidate(mem, idx, lo, hi, hint, [&](uint64_t at, uint64_t w) {
