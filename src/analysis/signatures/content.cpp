@@ -56,16 +56,24 @@ bool field_type(const std::string& s, size_t& i) {
 
 }  // namespace
 
-// The first run of at least 4 printable bytes within the first 32 bytes of the chunk,
-// starting at a word boundary (a header word or pointer often precedes the text), ending
-// with NUL or the chunk, or at least 16 long.
+// The first run of at least 4 printable bytes starting within the first 32 bytes of the
+// chunk, ending with NUL or the chunk, or at least 16 long. The run starts where the text
+// does, not at a word boundary: a header of a few bytes often precedes the text (redis's sds
+// strings: length, allocation and type bytes, then the text). No run starts in a word that
+// is a pointer.
 std::string leading_text(const AddressSpace& mem, std::span<const uint8_t> v) {
-  for (size_t start = 0; start < std::min<size_t>(v.size(), 32); start += 8) {
-    if (pointer_word(mem, v, start)) continue;
+  const size_t limit = std::min<size_t>(v.size(), 32);
+  for (size_t start = 0; start < limit; ++start) {
+    if (!printable(v[start]) || (start > 0 && printable(v[start - 1]))) continue;
+    if (pointer_word(mem, v, start & ~size_t{7})) {
+      start |= 7;  // the rest of this word
+      continue;
+    }
     size_t end = start;
     while (end < v.size() && end - start < 64 && printable(v[end])) ++end;
     if (end - start >= 4 && (end == v.size() || v[end] == 0 || end - start >= 16))
       return std::string(reinterpret_cast<const char*>(v.data() + start), end - start);
+    start = end;  // the next run starts after this one
   }
   return {};
 }
