@@ -15,10 +15,12 @@ n_classes=${2:-3000}
 n_deflaters=${3:-200}
 n_inflaters=${4:-300}
 jdk=${CORESIFT_JDK:-/usr/lib/jvm/java-17-openjdk-amd64}
+mkdir -p "$out" && cd "$out" || exit 1
+rm -f make.log
+exec > >(tee make.log) 2>&1  # the tests show it when they skip or fail
 [ -x "$jdk/bin/javac" ] && [ -x "$jdk/bin/java" ] || { echo "no JDK at $jdk"; exit 77; }
 "$jdk/bin/java" -version 2>&1 | grep -q 'version "17' || { echo "$jdk is not JDK 17"; exit 77; }
 case "$(cat /proc/sys/kernel/core_pattern)" in core|core.%p|core.*) ;; *) echo "core_pattern not plain"; exit 77 ;; esac
-mkdir -p "$out" && cd "$out" || exit 1
 rm -f core core.* ./*.core ./*.truth.json ./*.ready.txt ./*.refs.json nmt.jdb.txt nmt.summary.txt ZipAgentLoad*.class
 "$jdk/bin/javac" -d . "$here/ZipAgentLoad.java" || exit 1
 

@@ -20,7 +20,7 @@ struct RootRegion {
 // the label is a guess from the address (HotSpot's compressed class space is 64 MiB-aligned
 // too and looks like an arena heap), and memory no allocator claims is not allocator-owned.
 bool holds_chunks(const Mapping& m, const ChunkTable& t) {
-  if (m.label != "[heap]" && m.label != "[arena-heap]" && m.label != "[arena-reserve]") return false;
+  if (m.label != "[heap]" && m.label != "[arena-heap]") return false;
   auto it = std::lower_bound(t.chunks.begin(), t.chunks.end(), m.start,
                              [](const Chunk& c, uint64_t a) { return c.address < a; });
   return it != t.chunks.end() && it->address < m.end;
@@ -31,13 +31,17 @@ bool holds_chunks(const Mapping& m, const ChunkTable& t) {
 //  * a module's code (file-backed, executable, not writable): instructions from the file,
 //    not pointers the program stored;
 //  * other read-only file mappings (lib/modules, mapped jars, locale files): the file's bytes;
-//  * the kernel's pages ([vvar], [vdso], [vsyscall]) and guard pages: no program data;
+//  * the kernel's pages ([vvar], [vdso], [vsyscall]), guard pages and reservations
+//    ([arena-reserve], [reserved]: PROT_NONE in the process, though gcore dumps them as
+//    readable zeros): no program data;
 //  * a stack below its thread's stack pointer (less the red zone): dead frames.
 std::vector<RootRegion> root_regions(const Process& p, const ChunkTable& table) {
   std::vector<RootRegion> out;
   for (size_t i = 0; i < p.mappings.size(); ++i) {
     const Mapping& m = p.mappings[i];
-    if (!(m.perms & kPermRead) || holds_chunks(m, table) || m.label.starts_with("[v") || m.label.starts_with("[guard")) continue;
+    if (!(m.perms & kPermRead) || holds_chunks(m, table) || m.label.starts_with("[v") || m.label.starts_with("[guard") ||
+        m.label == "[arena-reserve]" || m.label == "[reserved]")
+      continue;
     if (m.label.starts_with("[stack")) {
       // Live part of a stack: from the stack pointer (less the red zone) to the top.
       for (const Thread& t : p.threads)
@@ -124,11 +128,17 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
   };
   // glibc's bins and top (main_arena, in libc's data) point at chunk headers; a free chunk's
   // header is the last 8 usable bytes of the chunk before it, so such a word looks like an
-  // interior pointer into that neighbour. It is allocator bookkeeping, not a reference.
+  // interior pointer into that neighbour. It is allocator bookkeeping, not a reference —
+  // unless the chunk behind that header is live (no bin holds it): with HotSpot's NMT a
+  // pointer 16 bytes into a 24-byte chunk is the block's own address.
   auto next_chunk_header = [&](uint32_t node, uint64_t w) {
     const Chunk& c = table.chunks[idx.chunk_of_node(node)];
-    return c.size >= 8 && w == c.address + c.size - 8 && c.allocator < table.allocators.size() &&
-           table.allocators[c.allocator].name == "glibc";
+    if (c.size < 8 || w != c.address + c.size - 8 || c.allocator >= table.allocators.size() ||
+        table.allocators[c.allocator].name != "glibc")
+      return false;
+    auto next = std::lower_bound(table.chunks.begin(), table.chunks.end(), w + 16,
+                                 [](const Chunk& k, uint64_t a) { return k.address < a; });
+    return next == table.chunks.end() || next->address != w + 16 || next->state == ChunkState::kFree;
   };
   // The root scan runs on its own thread next to the heap workers (it only writes g.roots and
   // g.scanned_root_bytes). A mapping the labeller did not recognise as a heap makes it visit
