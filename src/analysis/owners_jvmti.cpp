@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "nmt_block.hpp"
 #include "owners_internal.hpp"
 
 namespace coresift {
@@ -60,11 +61,10 @@ bool in_libjvm(const Process& p, uint64_t addr) {
   return false;
 }
 
-// HotSpot's 16-byte NMT malloc header (see signatures/nmt.cpp) in front of a block: with
+// HotSpot's 16-byte NMT malloc header (nmt_block.hpp) in front of a block: with
 // -XX:NativeMemoryTracking every os::malloc'd structure, JVMTI's included, starts 16 bytes
 // into its chunk and every pointer to it points there.
-constexpr uint64_t kNmtHeader = 16;
-constexpr uint16_t kNmtCanary = 0xE99E;
+constexpr uint64_t kNmtHeader = kNmtHeaderBytes;
 
 struct TagMapWalk {
   const AddressSpace& mem;
@@ -72,13 +72,10 @@ struct TagMapWalk {
 
   uint64_t word(uint64_t addr) const { return mem.read_u64(addr).value_or(0); }
 
-  bool nmt_block(uint64_t chunk) const {
-    return mem.read_u64(chunk + kNmtHeader - 8).value_or(0) >> 48 == kNmtCanary;
-  }
   // Where a block's data starts: the chunk start, or after the NMT header.
   uint64_t payload(uint32_t node) const {
     uint64_t a = index.node_address(node);
-    return index.node_size(node) > kNmtHeader && nmt_block(a) ? a + kNmtHeader : a;
+    return is_nmt_block(mem, a, index.node_size(node)) ? a + kNmtHeader : a;
   }
   uint64_t payload_size(uint32_t node) const { return index.node_size(node) - (payload(node) - index.node_address(node)); }
 

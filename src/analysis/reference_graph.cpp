@@ -6,6 +6,7 @@
 
 #include "coresift/analysis/hotspot_arena.hpp"
 #include "coresift/analysis/references.hpp"
+#include "nmt_block.hpp"
 
 namespace coresift {
 namespace {
@@ -111,6 +112,19 @@ void for_each_candidate(const AddressSpace& mem, const ChunkIndex& idx, uint64_t
   }
 }
 
+// Nodes that are HotSpot NMT blocks: a word pointing 16 bytes into one points at the block
+// itself (its payload), so it is a start pointer, not an interior one. Empty when no libjvm
+// is loaded (no NMT headers can exist).
+std::vector<bool> nmt_blocks(const AddressSpace& mem, const Process& p, const ChunkIndex& idx) {
+  bool jvm = false;
+  for (const Module& m : p.modules) jvm = jvm || m.path.ends_with("/libjvm.so");
+  std::vector<bool> out;
+  if (!jvm) return out;
+  out.resize(idx.nodes());
+  for (uint32_t n = 0; n < idx.nodes(); ++n) out[n] = is_nmt_block(mem, idx.node_address(n), idx.node_size(n));
+  return out;
+}
+
 }  // namespace
 
 ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
@@ -118,6 +132,11 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
   const ChunkIndex& idx = g.index;
   const AddressSpace& mem = s.memory();
   const Process& p = s.process();
+  const std::vector<bool> nmt = nmt_blocks(mem, p, idx);
+  auto is_start = [&](uint32_t n, uint64_t w) {
+    uint64_t a = idx.node_address(n);
+    return w == a || (!nmt.empty() && nmt[n] && w == a + kNmtHeaderBytes);
+  };
 
   // glibc's thread control block keeps `dtv` (at fs_base + 8) pointing one entry into the
   // calloc'd DTV: a known interior pointer that holds the DTV as firmly as a start pointer.
@@ -151,7 +170,7 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
         for_each_candidate(mem, idx, lo, hi, hint, [&](uint64_t at, uint64_t w) {
           int64_t n = idx.find(w);
           if (n < 0) return;
-          bool interior = w != idx.node_address(static_cast<uint32_t>(n)) && !known_interior(at);
+          bool interior = !is_start(static_cast<uint32_t>(n), w) && !known_interior(at);
           if (interior && next_chunk_header(static_cast<uint32_t>(n), w)) return;
           g.roots.push_back({static_cast<uint32_t>(n), r.kind, interior, at, r.tid});
         });
@@ -203,7 +222,7 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
       for_each_candidate(mem, idx, a, a + sz, hint, [&](uint64_t, uint64_t word) {
         int64_t t = idx.find(word);
         if (t < 0 || t == n) return;
-        bool interior = word != idx.node_address(static_cast<uint32_t>(t));
+        bool interior = !is_start(static_cast<uint32_t>(t), word);
         out[k++] = static_cast<uint32_t>(t) | (interior ? kInteriorBit : 0);
         ++count;
       });
@@ -221,7 +240,7 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
       if (r >= kOrigRax) continue;  // general-purpose registers only (r15 … rdi)
       int64_t n = idx.find(t.regs[r]);
       if (n < 0) continue;
-      bool interior = t.regs[r] != idx.node_address(static_cast<uint32_t>(n));
+      bool interior = !is_start(static_cast<uint32_t>(n), t.regs[r]);
       if (interior && next_chunk_header(static_cast<uint32_t>(n), t.regs[r])) continue;
       g.roots.push_back({static_cast<uint32_t>(n), RootKind::kRegister, interior, static_cast<uint64_t>(r), t.tid});
     }
