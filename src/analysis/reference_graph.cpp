@@ -35,7 +35,8 @@ bool holds_chunks(const Mapping& m, const ChunkTable& t) {
 //  * the kernel's pages ([vvar], [vdso], [vsyscall]), guard pages and reservations
 //    ([arena-reserve], [reserved]: PROT_NONE in the process, though gcore dumps them as
 //    readable zeros): no program data;
-//  * a stack below its thread's stack pointer (less the red zone): dead frames.
+//  * a stack below its thread's stack pointer (less the red zone), and a stack no thread's
+//    stack pointer is in (kept by glibc for reuse after its thread exited): dead frames.
 std::vector<RootRegion> root_regions(const Process& p, const ChunkTable& table) {
   std::vector<RootRegion> out;
   for (size_t i = 0; i < p.mappings.size(); ++i) {
