@@ -62,6 +62,12 @@ TEST_CASE("signatures: text starts where the text starts", "[signatures][text]")
     c.put(8, "text1234");
     CHECK(c.text() == "text1234");
   }
+  SECTION("the tail of an older string after a NUL is not where text starts") {
+    Chunk c;
+    c.put_word(0, 0x7ff00c0b7d00);  // not mapped here: a plain number
+    c.put(17, "-17-ope");          // bytes 16 and 24 are NUL
+    CHECK(c.text().empty());
+  }
   SECTION("short runs are not text") {
     Chunk c;
     c.bytes[0] = 9;
