@@ -47,6 +47,28 @@ class Core:
         return hits
 
 
+def tag_entries(core, signatures, errors):
+    """The JVMTI tag-map entry holding each signature: with NMT, jdwp's tag (the signature's
+    payload address) is the word at +0x18 of an entry that is itself an NMT block's payload
+    (NMT payload size word at entry - 16, canary at entry - 2).  Exactly one per signature."""
+    wanted = set(signatures)
+    found = {}
+    for va, off, size in core.segs:
+        start = (8 - va % 8) % 8
+        words = memoryview(core.m)[off + start: off + start + (size - start) // 8 * 8].cast('Q')
+        for k, w in enumerate(words):
+            if w in wanted:
+                entry = va + start + 8 * k - 0x18
+                marks = core.word(entry - 8)
+                if marks is not None and marks >> 48 == 0xE99E and (core.word(entry - 16) or 0) >= 0x20:
+                    found.setdefault(w, []).append(entry)
+        words.release()
+    for a in signatures:
+        if len(found.get(a, [])) != 1:
+            errors.append('signature %#x: %d tag-map entries' % (a, len(found.get(a, []))))
+    return sorted(e for a in signatures for e in found.get(a, [])[:1])
+
+
 def main():
     core, truth = Core(sys.argv[1]), json.load(open(sys.argv[2]))
     errors = []
@@ -72,18 +94,31 @@ def main():
     if windows != truth['inflaters']['with_window']:
         errors.append('inflaters with window: %d, truth says %d' % (windows, truth['inflaters']['with_window']))
 
-    signatures = 0
+    # With NMT the string follows HotSpot's 16-byte malloc header (payload size 12, canary
+    # 0xE99E in its last two bytes), itself after glibc's: a 0x30 chunk.
+    nmt = any(f.startswith('-XX:NativeMemoryTracking=') for f in truth['jvm_flags'])
+    signatures = []
     for addr in core.aligned_strings(re.compile(rb'Lgen/C\d{4};\0')):
-        header = core.word(addr - 8)
-        if header is not None and header & ~7 == 0x20:
-            signatures += 1
+        if nmt:
+            header, size, marks = core.word(addr - 24), core.word(addr - 16), core.word(addr - 8)
+            if header is not None and header & ~7 == 0x30 and size == 12 and marks >> 48 == 0xE99E:
+                signatures.append(addr)
+        else:
+            header = core.word(addr - 8)
+            if header is not None and header & ~7 == 0x20:
+                signatures.append(addr)
     expected = truth['classes']['count'] if truth['jdwp'] else 0
-    if signatures != expected:
-        errors.append('class signature chunks: %d, expected %d' % (signatures, expected))
+    if len(signatures) != expected:
+        errors.append('class signature chunks: %d, expected %d' % (len(signatures), expected))
+    if nmt:
+        entries = tag_entries(core, signatures, errors)
+        # For the tests: where the signatures and the tag-map entries holding them are.
+        with open(sys.argv[2].replace('.truth.json', '.refs.json'), 'w') as f:
+            json.dump({'signatures': ['%#x' % a for a in signatures], 'tag_entries': ['%#x' % a for a in entries]}, f)
 
     print('%s: %d deflaters, %d inflaters (%d with window), %d class signature chunks%s' % (
         sys.argv[1], len(truth['deflaters']['z_streams']), len(truth['inflaters']['streams']), windows,
-        signatures, '' if not errors else ': ' + '; '.join(errors[:5])))
+        len(signatures), '' if not errors else ': ' + '; '.join(errors[:5])))
     return 1 if errors else 0
 
 
