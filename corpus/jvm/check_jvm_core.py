@@ -9,7 +9,10 @@ usage: check_jvm_core.py CORE TRUTH.json   (exit 0 = consistent, 1 = not; prints
 * an inflater has a window exactly when the truth says so (inflate_state +0x48, zlib 1.2.x
   and 1.3 layout);
 * with jdwp, exactly N 16-byte aligned strings "Lgen/C####;\\0" with a glibc chunk header
-  of size 0x20 in front (the class-tracking signatures), without jdwp none.
+  of size 0x20 (or 0x30: malloc leaves no remainder under 0x20) in front (the
+  class-tracking signatures), without jdwp none; with NMT (-XX:NativeMemoryTracking) the
+  string follows HotSpot's 16-byte header in a 0x30 (0x40) chunk, and each is the tag of
+  exactly one tag-map entry (written to NAME.refs.json for the tests).
 """
 import json
 import mmap
@@ -95,18 +98,20 @@ def main():
         errors.append('inflaters with window: %d, truth says %d' % (windows, truth['inflaters']['with_window']))
 
     # With NMT the string follows HotSpot's 16-byte malloc header (payload size 12, canary
-    # 0xE99E in its last two bytes), itself after glibc's: a 0x30 chunk.
+    # 0xE99E in its last two bytes), itself after glibc's: a 0x30 chunk, or 0x40 when malloc
+    # hands out a whole free chunk rather than leave a remainder under its 0x20 minimum.
+    def chunk_fits(header, need):
+        return header is not None and need <= header & ~7 < need + 0x20
+
     nmt = any(f.startswith('-XX:NativeMemoryTracking=') for f in truth['jvm_flags'])
     signatures = []
     for addr in core.aligned_strings(re.compile(rb'Lgen/C\d{4};\0')):
         if nmt:
-            header, size, marks = core.word(addr - 24), core.word(addr - 16), core.word(addr - 8)
-            if header is not None and header & ~7 == 0x30 and size == 12 and marks >> 48 == 0xE99E:
+            size, marks = core.word(addr - 16), core.word(addr - 8)
+            if chunk_fits(core.word(addr - 24), 0x30) and size == 12 and marks >> 48 == 0xE99E:
                 signatures.append(addr)
-        else:
-            header = core.word(addr - 8)
-            if header is not None and header & ~7 == 0x20:
-                signatures.append(addr)
+        elif chunk_fits(core.word(addr - 8), 0x20):
+            signatures.append(addr)
     expected = truth['classes']['count'] if truth['jdwp'] else 0
     if len(signatures) != expected:
         errors.append('class signature chunks: %d, expected %d' % (len(signatures), expected))

@@ -18,6 +18,8 @@ jdk=${CORESIFT_JDK:-/usr/lib/jvm/java-17-openjdk-amd64}
 mkdir -p "$out" && cd "$out" || exit 1
 rm -f make.log
 exec > >(tee make.log) 2>&1  # the tests show it when they skip or fail
+tee_pid=$!
+trap 'exec >&- 2>&-; wait "$tee_pid"' EXIT  # the log is complete when this script returns
 [ -x "$jdk/bin/javac" ] && [ -x "$jdk/bin/java" ] || { echo "no JDK at $jdk"; exit 77; }
 "$jdk/bin/java" -version 2>&1 | grep -q 'version "17' || { echo "$jdk is not JDK 17"; exit 77; }
 case "$(cat /proc/sys/kernel/core_pattern)" in core|core.%p|core.*) ;; *) echo "core_pattern not plain"; exit 77 ;; esac

@@ -31,9 +31,10 @@ JvmCores make_here() {
   static std::unique_ptr<TempDir> dir = std::make_unique<TempDir>();
   std::string script = source_dir() + "/corpus/jvm/make-jvm-cores.sh";
   std::string cmd = "bash " + shell_quote(script) + " " + shell_quote(dir->path()) + " " + std::to_string(kJvmClasses) + " " +
-                    std::to_string(kJvmDeflaters) + " " + std::to_string(kJvmInflaters) + " > /dev/null 2>&1";
+                    std::to_string(kJvmDeflaters) + " " + std::to_string(kJvmInflaters) + " > " +
+                    shell_quote(dir->path() + "/make-here.log") + " 2>&1";  // complete when system() returns
   int st = std::system(cmd.c_str());
-  JvmCores c{dir->path(), "", read_text(dir->path() + "/make.log"), WIFEXITED(st) ? WEXITSTATUS(st) : -1};
+  JvmCores c{dir->path(), "", read_text(dir->path() + "/make-here.log"), WIFEXITED(st) ? WEXITSTATUS(st) : -1};
   if (c.status == 77) c.skip = "SKIPPED: JVM cores cannot be made here: " + tail(c.log);
   return c;
 }
