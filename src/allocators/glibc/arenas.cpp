@@ -80,7 +80,7 @@ void main_heaps(Ctx& c, ArenaState& a) {
   uint64_t first = align16(sbrk);
   auto top_end = [&](uint64_t region_end) {
     uint64_t e = a.top + a.top_size;
-    if (a.top_size >= kMinChunk && a.top_size <= a.system_mem && e > a.top && e <= region_end) return e;
+    if (a.top_size >= kMinChunk && a.top_size <= a.mem_bound() && e > a.top && e <= region_end) return e;
     return region_end;
   };
   if (base_map && top_map == base_map && a.top >= first) {
@@ -160,7 +160,7 @@ void thread_heaps(Ctx& c, ArenaState& a) {
     a.heaps.push_back(r);
   }
   std::sort(a.heaps.begin(), a.heaps.end(), [](const HeapRegion& x, const HeapRegion& y) { return x.first < y.first; });
-  if (total != a.system_mem)
+  if (total != a.system_mem && !a.system_mem_bad)
     c.finding("system-mem-mismatch", a.address,
               fmt::format("expected system_mem {:#x} (sum of {} heap sizes), found {:#x}", total, chain.size(), a.system_mem));
 }
@@ -238,8 +238,10 @@ void read_arenas(Ctx& c) {
         break;
       }
   for (ArenaState& a : c.arenas) {
+    check_arena_fields(c, a);
     if (a.main) main_heaps(c, a);
     else if (a.initialized) thread_heaps(c, a);
+    check_main_system_mem(c, a);
   }
 }
 

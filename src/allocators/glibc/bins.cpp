@@ -65,7 +65,7 @@ void walk_fastbins(Ctx& c, const ArenaState& a) {
 }
 
 bool bin_size_ok(const ArenaState& a, int i, uint64_t sz) {
-  if (i == 1) return sz >= kMinChunk && sz <= std::max<uint64_t>(a.system_mem, kMinChunk);
+  if (i == 1) return sz >= kMinChunk && sz <= std::max<uint64_t>(a.mem_bound(), kMinChunk);
   if (i < 64) return sz < kMinLargeSize && smallbin_index(sz) == i;
   return sz >= kMinLargeSize && largebin_index(sz) == i;
 }

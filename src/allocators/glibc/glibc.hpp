@@ -6,6 +6,8 @@
 //   disasm.cpp     Capstone decoding of exported malloc functions
 //   version.cpp    glibc version detection
 //   locate.cpp     main_arena and mp_ (symbols, disassembly, memory scan)
+//   arena_score.cpp  how well a malloc_state candidate validates
+//   arena_checks.cpp findings for implausible malloc_state fields
 //   arenas.cpp     malloc_state, the arena ring, heap_info chains
 //   tcache.cpp     per-thread tcaches
 //   bins.cpp       fastbins, unsorted, small and large bins
@@ -250,6 +252,9 @@ struct ArenaState {
   bool initialized = false;  // top is no longer the initial (unsorted bin) pseudo chunk
   bool lists_known = true;   // false: a raw dump without this arena's malloc_state
   bool top_at_end = false;   // raw dump: top unknown, it is the chunk that reaches the end
+  bool system_mem_bad = false;  // implausible: not used to bound other checks
+  // What top and unsorted chunks may not exceed: system_mem, unless it is known to be bad.
+  uint64_t mem_bound() const { return system_mem_bad ? UINT64_MAX : system_mem; }
   uint64_t bin_at(int i, const Layout& l) const;  // address of the bin header pseudo chunk
   bool in_heaps(uint64_t chunk) const;
 };
@@ -329,12 +334,27 @@ void probe_layout(Ctx& c);
 
 // locate.cpp: sets c.main_arena, c.mp, c.located_by. False when no glibc malloc is found.
 bool locate(Ctx& c);
-bool plausible_malloc_state(const Ctx& c, uint64_t addr, bool require_ring);
 bool read_mp(Ctx& c, uint64_t addr, MpValues& out, bool strict);
+
+// arena_score.cpp: what links up when walking from a candidate malloc_state.
+struct ArenaScore {
+  bool readable = false;
+  bool uninitialised = false;  // the static image: top and bins zero, next = itself
+  bool top_ok = false;         // top is a chunk inside a writable mapping
+  bool ring = false;           // the next ring closes
+  int bins_ok = 0, bins_bad = 0;
+  bool valid() const;   // enough links up to take it as a malloc_state
+  int points() const;   // to rank candidates
+};
+ArenaScore score_malloc_state(const Ctx& c, uint64_t addr);
+bool plausible_malloc_state(const Ctx& c, uint64_t addr, bool require_ring);
 
 // arenas.cpp: reads main_arena, follows the ring, finds every heap.
 void read_arenas(Ctx& c);
 bool read_arena(const Ctx& c, uint64_t addr, ArenaState& a);
+// arena_checks.cpp
+void check_arena_fields(Ctx& c, ArenaState& a);
+void check_main_system_mem(Ctx& c, const ArenaState& a);
 
 // tcache.cpp: finds each thread's tcache and collects its entries as FreeRefs.
 void collect_tcaches(Ctx& c);

@@ -271,7 +271,7 @@ class RegionWalker {
     uint64_t hdr = 0;
     w_.get(p + 8, hdr);
     uint64_t sz = chunksize(hdr);
-    bool bad = sz > a.system_mem || sz > end - p || sz < kMinChunk || (sz & kAlignMask);
+    bool bad = sz > a.mem_bound() || sz > end - p || sz < kMinChunk || (sz & kAlignMask);
     if (a.top_at_end && sz >= kMinChunk && !(sz & kAlignMask)) bad = false;  // the dump may stop inside top
     if (bad)
       c_.finding("corrupted-top-size", p,

@@ -37,50 +37,37 @@ std::vector<std::pair<uint64_t, uint64_t>> libc_data_ranges(const Ctx& c) {
 
 uint64_t runtime(const Ctx& c, uint64_t link) { return link + (c.libc ? c.libc->load_bias : 0); }
 
-}  // namespace
-
-bool plausible_malloc_state(const Ctx& c, uint64_t addr, bool require_ring) {
+// Candidates are words where one of the last bins points at itself (empty bins do; a shift
+// by 16 bytes keeps that, so every candidate is scored and the best one taken), or the
+// static image before malloc_init_state (bins zero, next = itself).
+void scan_for_main_arena(Ctx& c, const std::vector<std::pair<uint64_t, uint64_t>>& ranges) {
   const Layout& l = c.layout;
-  std::vector<uint8_t> raw(l.ms_size);
-  if (!c.mem.read(addr, raw.data(), raw.size())) return false;
-  auto word = [&](uint64_t off) {
-    uint64_t v;
-    std::memcpy(&v, raw.data() + off, 8);
-    return v;
-  };
-  uint64_t sys = word(l.ms_system_mem);
-  if (sys > (1ull << 46) || (sys & (kPage - 1))) return false;
-  uint64_t top = word(l.ms_top);
-  uint64_t initial_top = addr + l.ms_bins - 16;
-  if (top != 0 && top != initial_top && ((top & kAlignMask) || !mapped(c, top))) return false;
-  int empty = 0, good = 0;
-  for (int i = 1; i < kNumBins; ++i) {
-    uint64_t slot = l.ms_bins + static_cast<uint64_t>(i - 1) * 16;
-    uint64_t fd = word(slot), bk = word(slot + 8), self = addr + slot - 16;
-    if (fd == self && bk == self) {
-      empty++;
-      good++;
-    } else if (fd == 0 && bk == 0 && top == 0) {
-      good++;  // never initialized (malloc_init_state not run yet)
-    } else if (!(fd & kAlignMask) && !(bk & kAlignMask) && mapped(c, fd) && mapped(c, bk)) {
-      good++;
-    } else {
-      return false;
+  uint64_t best = 0;
+  ArenaScore best_score;
+  for (auto [lo, hi] : ranges)
+    for (uint64_t x = lo; x + l.ms_size <= hi; x += 8) {
+      bool candidate = c.mem.u64_or(x + l.ms_next, 1) == x && c.mem.u64_or(x + l.ms_top, 1) == 0;
+      for (int i = kNumBins - 1; i >= kNumBins - 8 && !candidate; --i) {
+        uint64_t slot = l.ms_bins + static_cast<uint64_t>(i - 1) * 16;
+        candidate = c.mem.u64_or(x + slot, 0) == x + slot - 16;
+      }
+      if (!candidate) continue;
+      ArenaScore sc = score_malloc_state(c, x);
+      if (sc.valid() && (!best || sc.points() > best_score.points())) {
+        best = x;
+        best_score = sc;
+      }
     }
-  }
-  if (good != kNumBins - 1) return false;
-  if (top != 0 && empty < 20) return false;
-  if (!require_ring) return true;
-  uint64_t next = word(l.ms_next);
-  for (int steps = 0; steps < 4096; ++steps) {
-    if (next == addr) return true;
-    if (next == 0 || (next & 7) || !mapped(c, next)) return false;
-    auto n = c.mem.u64(next + l.ms_next);
-    if (!n) return false;
-    next = *n;
-  }
-  return false;
+  if (!best) return;
+  c.main_arena = best;
+  c.located_by = "scan";
+  if (!best_score.ring) c.notes.push_back("main_arena found by scanning, although its next ring does not close");
+  if (best_score.bins_bad)
+    c.notes.push_back(fmt::format("main_arena found by scanning: {} of {} bins do not link back", best_score.bins_bad,
+                                  kNumBins - 1));
 }
+
+}  // namespace
 
 bool read_mp(Ctx& c, uint64_t addr, MpValues& v, bool strict) {
   const Layout& l = c.layout;
@@ -139,10 +126,13 @@ bool locate(Ctx& c) {
     if (auto a = c.s.symbols().find_symbol(c.libc->path, "mp_")) mp = *a;
     if (!ma && c.debug.main_arena) ma = runtime(c, *c.debug.main_arena);
     if (!mp && c.debug.mp) mp = runtime(c, *c.debug.mp);
-    // A symbol is strong evidence: the ring is checked later (a broken ring is a finding).
-    if (ma && plausible_malloc_state(c, *ma, false)) {
+    // A symbol is the truth: no heuristic overrules it. Its damaged fields become findings
+    // (arena_checks.cpp), a broken ring too; only memory missing from the core refuses it.
+    if (ma && score_malloc_state(c, *ma).readable) {
       c.main_arena = *ma;
       c.located_by = "symbols";
+      if (!plausible_malloc_state(c, *ma, false))
+        c.notes.push_back(fmt::format("main_arena {:#x} (symbol) does not validate: its fields are damaged", *ma));
       if (mp) {
         MpValues v;
         if (read_mp(c, *mp, v, false)) {
@@ -164,7 +154,7 @@ bool locate(Ctx& c) {
       for (auto [t, n] : votes) ranked.push_back({n, t});
       std::sort(ranked.rbegin(), ranked.rend());
       for (auto [n, t] : ranked)
-        if (plausible_malloc_state(c, runtime(c, t), n < 2)) {
+        if (ArenaScore sc = score_malloc_state(c, runtime(c, t)); sc.valid() && (n >= 2 || sc.ring)) {
           c.main_arena = runtime(c, t);
           c.located_by = "disassembly";
           c.notes.push_back(fmt::format("main_arena at libc+{:#x}: first RIP-relative lea of {} exported malloc "
@@ -203,28 +193,9 @@ bool locate(Ctx& c) {
       }
     }
   }
-  // 3. Scan libc's writable data for a malloc_state whose empty bins point at themselves and
-  // whose next ring closes, and for mp_ by its default image.
+  // 3. Scan libc's writable data: the candidate that validates best (see arena_score.cpp).
   auto ranges = libc_data_ranges(c);
-  // First with the next ring closing, then (a damaged ring) without it.
-  for (bool ring : {true, false}) {
-    if (c.main_arena) break;
-    for (auto [lo, hi] : ranges) {
-      if (c.main_arena) break;
-      uint64_t probe = l.ms_bins + 125 * 16;  // bin 126: almost always empty
-      for (uint64_t x = lo; x + l.ms_size <= hi; x += 8) {
-        auto w = c.mem.u64(x + probe);
-        // Empty bins point at themselves; before malloc_init_state only `next` is set (to itself).
-        if (!w || (*w != x + probe - 16 && (*w != 0 || c.mem.u64_or(x + l.ms_next, 0) != x))) continue;
-        if (plausible_malloc_state(c, x, ring)) {
-          c.main_arena = x;
-          c.located_by = "scan";
-          if (!ring) c.notes.push_back("main_arena found by scanning, although its next ring does not close");
-          break;
-        }
-      }
-    }
-  }
+  if (!c.main_arena) scan_for_main_arena(c, ranges);
   if (!c.main_arena) return false;
   if (!c.mp) {
     for (auto [lo, hi] : ranges) {
