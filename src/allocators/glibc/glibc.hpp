@@ -13,6 +13,7 @@
 //   bins.cpp       fastbins, unsorted, small and large bins
 //   heap_walk.cpp  the chunk-by-chunk walk of every heap
 //   mmapped.cpp    mmapped chunks
+//   mmapped_choice.cpp  which mmapped-chunk candidates mp_'s totals allow
 //   checks.cpp     cross checks after the walk (double frees, counts, abort message)
 //   raw_dump.cpp   walking raw memory ranges without a core
 //   glibc_walker.cpp  the AllocatorWalker that ties them together
@@ -364,6 +365,16 @@ void collect_bins(Ctx& c);
 void walk_heaps(Ctx& c);
 // mmapped.cpp
 void scan_mmapped(Ctx& c);
+// mmapped_choice.cpp: headers found in anonymous memory; when mp_ knows how many chunks and
+// bytes are mmapped and they disagree, keeps the subset that matches (see the file).
+struct MmapCandidate {
+  uint64_t start = 0;       // the mapping of the chunk (memalign: before the chunk)
+  uint64_t chunk = 0;       // the chunk header
+  uint64_t len = 0;         // bytes mmapped
+  uint64_t chunk_size = 0;  // the chunk's own size
+  bool chained = false;     // at a mapping start or right after another candidate
+};
+void keep_what_mp_counts(Ctx& c, std::vector<MmapCandidate>& found);
 // checks.cpp
 void check_free_refs(Ctx& c);
 void check_abort_message(Ctx& c);
