@@ -116,6 +116,10 @@ void thread_heaps(Ctx& c, ArenaState& a) {
   std::vector<std::pair<uint64_t, HeapInfo>> chain;
   auto hi = read_heap_info(c, h);
   std::string why;
+  if (!hi && c.is_absent(h, 32) && c.s.memory().is_mapped(h)) {
+    c.absent(h, fmt::format("the heap_info of arena {:#x}", a.address));
+    return;
+  }
   if (!hi || hi->ar_ptr != a.address || !sane_heap_info(c, h, *hi, &why)) {
     c.finding("bad-heap-info", h,
               hi ? fmt::format("expected the heap_info of arena {:#x} under its top chunk {:#x}, found ar_ptr {:#x}{}",
@@ -208,6 +212,10 @@ void read_arenas(Ctx& c) {
       break;
     }
     ArenaState a;
+    if (!(next & 7) && c.s.memory().is_mapped(next) && c.is_absent(next, c.layout.ms_size)) {
+      c.absent(next, fmt::format("the arena ring (malloc_state {:#x})", next));
+      break;
+    }
     if (seen.size() > 65536 || !plausible_malloc_state(c, next, false) || !read_arena(c, next, a)) {
       c.finding("arena-ring-broken", next,
                 fmt::format("expected a malloc_state at {:#x} (next of arena {:#x}), found none", next, c.arenas.back().address));

@@ -85,7 +85,7 @@ void check_free_refs(Ctx& c) {
     size_t j = i + 1;
     while (j < c.frees.size() && c.frees[j].chunk() == c.frees[i].chunk()) ++j;
     const FreeRef& f = c.frees[i];
-    if (!f.matched())
+    if (!f.matched() && !c.is_absent(f.chunk()))
       c.finding("bin-entry-not-a-chunk", f.chunk(),
                 fmt::format("expected the {} entry {:#x} to start a chunk of a heap walk, found no chunk starting there",
                             bin_name(f.bin()), f.chunk()));

@@ -11,6 +11,7 @@
 //   arenas.cpp     malloc_state, the arena ring, heap_info chains
 //   tcache.cpp     per-thread tcaches
 //   bins.cpp       fastbins, unsorted, small and large bins
+//   nextsize.cpp   the nextsize ring of large bins
 //   heap_walk.cpp  the chunk-by-chunk walk of every heap
 //   mmapped.cpp    mmapped chunks
 //   mmapped_choice.cpp  which mmapped-chunk candidates mp_'s totals allow
@@ -323,6 +324,11 @@ struct Ctx {
   }
   const ArenaState* arena_of(uint64_t chunk) const;
   bool in_any_heap(uint64_t chunk) const;
+  // Memory the walk needed that is not in the core (a mapping coredump_filter left out, a
+  // truncated file): one warning per stretch naming it; never read as zeros.
+  void absent(uint64_t addr, const std::string& what);
+  bool is_absent(uint64_t addr, uint64_t n = 16) const { return !mem.present(addr, n); }
+  std::vector<std::pair<uint64_t, uint64_t>> absent_warned;
 };
 
 std::string hex(uint64_t v);
@@ -361,6 +367,8 @@ void check_main_system_mem(Ctx& c, const ArenaState& a);
 void collect_tcaches(Ctx& c);
 // bins.cpp: fastbins and the doubly linked bins of every arena.
 void collect_bins(Ctx& c);
+// nextsize.cpp: the fd_nextsize/bk_nextsize ring of large bin i.
+void check_nextsize(Ctx& c, const ArenaState& a, int i, uint64_t max_entries);
 // heap_walk.cpp: every chunk of every arena heap, with its state.
 void walk_heaps(Ctx& c);
 // mmapped.cpp

@@ -98,27 +98,31 @@ void walk_tcache(Ctx& c, const TcacheInfo& t, std::unordered_set<uint64_t>& seen
                               i, t.address, e));
         break;
       }
+      if (c.is_absent(e - 16, 32)) {
+        c.absent(e - 16, fmt::format("tcache bin {} of tcache {:#x}", i, t.address));
+        break;
+      }
       if (!seen.insert(e).second) {
         c.finding("tcache-double-free", e,
                   fmt::format("expected each chunk once in the tcaches, found {:#x} again in bin {} of tcache {:#x}", e, i,
                               t.address));
         break;
       }
-      uint64_t hdr = c.mem.u64_or(e - 8, 0);
+      uint64_t hdr = *c.mem.u64(e - 8);
       uint64_t sz = chunksize(hdr);
       if (i < 64 && tcache_index(sz) != i)
         c.finding("tcache-bad-entry", e,
                   fmt::format("expected chunk size {:#x} for tcache bin {}, found {:#x}", (i + 2) * 16ull, i, sz));
       if (hdr & kIsMmapped)
         c.finding("tcache-bad-entry", e, "expected a heap chunk in the tcache, found an mmapped chunk header");
-      if (l.tc_key) keys.push_back({e, c.mem.u64_or(e + 8, 0)});
+      if (l.tc_key) keys.push_back({e, *c.mem.u64(e + 8)});
       c.frees.emplace_back(e - 16, ChunkBin::kTcache);
       n++;
-      uint64_t stored = c.mem.u64_or(e, 0);
+      uint64_t stored = *c.mem.u64(e);
       prev = e;
       e = l.safe_linking ? reveal(e, stored) : stored;
     }
-    if (count_bad) continue;
+    if (count_bad || (e && c.is_absent(e - 16, 32))) continue;
     if (n != t.counts[i] && !(e && n >= cap))
       c.finding("tcache-count-mismatch", count_at,
                 fmt::format("expected {} entries in tcache bin {} of tcache {:#x} (its count), found {}", t.counts[i], i,
@@ -192,6 +196,10 @@ void collect_tcaches(Ctx& c) {
       auto p = c.mem.u64(th.fs_base() + static_cast<uint64_t>(*c.tcache_tpoff));
       if (!p || *p == 0) continue;
       TcacheInfo ti;
+      if (!(*p & kAlignMask) && c.is_absent(*p - 16, l.tc_struct_size + 16)) {
+        c.absent(*p - 16, fmt::format("thread {}'s tcache", th.tid));
+        continue;
+      }
       if (!tcache_header_ok(c, *p) || !read_tcache(c, *p, ti)) {
         c.finding("tcache-bad-pointer", th.fs_base() + static_cast<uint64_t>(*c.tcache_tpoff),
                   fmt::format("expected thread {}'s tcache pointer to a {:#x}-byte heap chunk, found {:#x}", th.tid,
