@@ -274,3 +274,27 @@ TEST_CASE("damage: a heap left out of the core is absent, not zeros", "[glibc][d
     CHECK(r.ok >= outside);
   }
 }
+
+TEST_CASE("damage: data that looks like an mmapped chunk header is left out when mp_ counts", "[glibc][damage]") {
+  PatchedCore* pc = PatchedCore::census();
+  REQUIRE(pc);
+  // A page in the middle of an anonymous mapping that is no heap or stack (the executable's
+  // .bss here), whose first two words are zero: a header written there is data.
+  uint64_t at = 0;
+  for (const auto& m : pc->session().process().mappings) {
+    if (at || !m.path.empty() || !(m.label.empty() || m.label == "[anon]") || !(m.perms & coresift::kPermWrite)) continue;
+    for (uint64_t p = m.start + 0x1000; p + 0x3000 <= m.end && !at; p += 0x1000)
+      if (pc->session().memory().present_parts(p, p + 16).size() == 1 && pc->read(p) == 0 && pc->read(p + 8) == 0) at = p;
+  }
+  REQUIRE(at);
+  auto s = pc->walk({{at + 8, 0x2000 | 2}}, false);
+  const ChunkTable& t = s->heap();
+  std::string notes;
+  for (const auto& n : t.allocators.at(0).notes) notes += n + "\n";
+  INFO(fmt::format("header planted at {:#x}\n", at) << findings_text(t) << notes);
+  CHECK(t.allocators[0].mmapped_chunks == 5);  // what mp_.n_mmaps says, and the census truth
+  CHECK(row_at(t, at + 16) == nullptr);
+  CHECK(!has_finding(t, "mmapped-count-mismatch"));
+  CHECK(notes.find(fmt::format("{:#x} (0x2000 bytes)", at)) != std::string::npos);
+  require_census(t, pc->truth());
+}
