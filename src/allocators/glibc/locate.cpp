@@ -67,6 +67,34 @@ void scan_for_main_arena(Ctx& c, const std::vector<std::pair<uint64_t, uint64_t>
                                   kNumBins - 1));
 }
 
+// mp_ by its default image (tcache settings, thresholds, sbrk_base next to main_arena's top).
+void scan_for_mp(Ctx& c, const std::vector<std::pair<uint64_t, uint64_t>>& ranges, const char* what) {
+  for (auto [lo, hi] : ranges)
+    for (uint64_t x = lo; x + c.layout.mp_size <= hi; x += 8) {
+      MpValues v;
+      if (read_mp(c, x, v, true)) {
+        c.mp = x;
+        c.mpv = v;
+        c.notes.push_back(std::string("mp_ found by scanning libc's data for its default image") + what);
+        return;
+      }
+    }
+}
+
+// mp_ found by its symbol but holding values malloc never writes: a finding with what was read.
+void report_bad_mp(Ctx& c, uint64_t mp) {
+  const Layout& l = c.layout;
+  auto w64 = [&](uint32_t off) { return c.mem.u64_or(mp + off, 0); };
+  auto w32 = [&](uint32_t off) { return static_cast<int32_t>(c.mem.u32(mp + off).value_or(0)); };
+  c.finding("mp-implausible", mp,
+            fmt::format("expected malloc_par mp_ with mmap_threshold <= 32 MiB, 0 <= n_mmaps <= max_n_mmaps, page-multiple "
+                        "mmapped_mem <= max_mmapped_mem, a mapped sbrk_base and tcache settings within their limits; found "
+                        "mmap_threshold {:#x}, n_mmaps {}, max_n_mmaps {}, mmapped_mem {:#x}, max_mmapped_mem {:#x}, "
+                        "sbrk_base {:#x}; mp_ is not used",
+                        w64(l.mp_mmap_threshold), w32(l.mp_n_mmaps), w32(l.mp_max_n_mmaps), w64(l.mp_mmapped_mem),
+                        w64(l.mp_max_mmapped_mem), w64(l.mp_sbrk_base)));
+}
+
 }  // namespace
 
 bool read_mp(Ctx& c, uint64_t addr, MpValues& v, bool strict) {
@@ -119,6 +147,7 @@ bool read_mp(Ctx& c, uint64_t addr, MpValues& v, bool strict) {
 
 bool locate(Ctx& c) {
   const Layout& l = c.layout;
+  bool mp_refused = false;
   // 1. Symbols.
   if (!c.s.options().symbols.no_debuginfo && c.libc) {
     std::optional<uint64_t> ma, mp;
@@ -138,12 +167,16 @@ bool locate(Ctx& c) {
         if (read_mp(c, *mp, v, false)) {
           c.mp = *mp;
           c.mpv = v;
+        } else {
+          mp_refused = true;  // the symbol says where mp_ is: no other place is searched
+          if (c.is_absent(*mp, l.mp_size)) c.absent(*mp, "mp_");
+          else report_bad_mp(c, *mp);
         }
       }
     }
   }
   // 2. Disassembly of exported functions of the on-disk libc.
-  if (c.libc_image && (!c.main_arena || !c.mp)) {
+  if (c.libc_image && (!c.main_arena || (!c.mp && !mp_refused))) {
     const ElfImage& img = *c.libc_image;
     if (!c.main_arena) {
       std::map<uint64_t, int> votes;
@@ -163,7 +196,7 @@ bool locate(Ctx& c) {
           break;
         }
     }
-    if (!c.mp) {
+    if (!c.mp && !mp_refused) {
       // malloc_stats starts by loading mp_.mmapped_mem; malloc compares against mp_.tcache_bins.
       std::map<uint64_t, int> votes;
       if (auto f = img.symbol("malloc_stats"))
@@ -197,21 +230,8 @@ bool locate(Ctx& c) {
   auto ranges = libc_data_ranges(c);
   if (!c.main_arena) scan_for_main_arena(c, ranges);
   if (!c.main_arena) return false;
-  if (!c.mp) {
-    for (auto [lo, hi] : ranges) {
-      if (c.mp) break;
-      for (uint64_t x = lo; x + l.mp_size <= hi; x += 8) {
-        MpValues v;
-        if (read_mp(c, x, v, true)) {
-          c.mp = x;
-          c.mpv = v;
-          c.notes.push_back("mp_ found by scanning libc's data for its default image");
-          break;
-        }
-      }
-    }
-  }
-  if (!c.mp && !c.version.known()) {
+  if (!c.mp && !mp_refused) scan_for_mp(c, ranges, "");
+  if (!c.mp && !mp_refused && !c.version.known()) {
     // Unknown version: malloc_par lost the hugepage fields before 2.35; try that layout too.
     Layout saved = c.layout;
     Layout old = layout_for({2, 34});
@@ -219,18 +239,7 @@ bool locate(Ctx& c) {
                     &Layout::mp_mmapped_mem, &Layout::mp_max_mmapped_mem, &Layout::mp_sbrk_base, &Layout::mp_size})
       c.layout.*f = old.*f;
     for (auto f : {&Layout::mp_tcache_bins, &Layout::mp_tcache_max_bytes, &Layout::mp_tcache_count}) c.layout.*f = old.*f;
-    for (auto [lo, hi] : ranges) {
-      if (c.mp) break;
-      for (uint64_t x = lo; x + c.layout.mp_size <= hi; x += 8) {
-        MpValues v;
-        if (read_mp(c, x, v, true)) {
-          c.mp = x;
-          c.mpv = v;
-          c.notes.push_back("mp_ found by scanning libc's data for its default image (pre-2.35 layout)");
-          break;
-        }
-      }
-    }
+    scan_for_mp(c, ranges, " (pre-2.35 layout)");
     if (!c.mp) c.layout = saved;
   }
   if (!c.mp) c.notes.push_back("mp_ not found: main heap start taken from the mapping holding the top chunk");

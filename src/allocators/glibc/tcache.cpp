@@ -134,11 +134,9 @@ void walk_tcache(Ctx& c, const TcacheInfo& t, std::unordered_set<uint64_t>& seen
   }
 }
 
-}  // namespace
-
-void collect_tcaches(Ctx& c) {
-  const Layout& l = c.layout;
-  if (!l.tcache) return;
+// The thread-pointer offset of libc's `tcache` variable: from its TLS symbol, malloc's
+// code, or (no usable libc file) the offset below every thread pointer that holds a tcache.
+void find_tcache_tpoff(Ctx& c) {
   // 1. TPOFF of the `tcache` TLS variable.
   if (c.libc_image) {
     if (c.debug.tcache_tls) {
@@ -189,6 +187,14 @@ void collect_tcaches(Ctx& c) {
     if (c.tcache_tpoff)
       c.tcache_method = fmt::format("scan of the threads' TLS: TPOFF {}", *c.tcache_tpoff);
   }
+}
+
+}  // namespace
+
+void collect_tcaches(Ctx& c) {
+  const Layout& l = c.layout;
+  if (!l.tcache) return;
+  find_tcache_tpoff(c);
   std::vector<TcacheInfo> found;
   if (c.tcache_tpoff) {
     for (const Thread& th : c.s.process().threads) {

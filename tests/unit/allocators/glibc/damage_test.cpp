@@ -168,7 +168,7 @@ TEST_CASE("damage: random flips in main_arena never lose glibc", "[glibc][damage
   int kept = 0, rounds = 30;
   for (int round = 0; round < rounds; ++round) {
     uint64_t at = ma + 8 * (rng() % (0x898 / 8));
-    auto s = pc->walk({{at, pc->read(at) ^ (1ull << (rng() % 48))}}, false);
+    auto s = pc->walk({{at, pc->read(at) ^ (1ull << (rng() % 48))}}, round % 2 == 1);  // symbols, then the scan
     const ChunkTable& t = s->heap();
     kept += t.allocators.size() == 1 && !t.arenas.empty() && t.arenas[0].address == ma;
   }
@@ -296,5 +296,23 @@ TEST_CASE("damage: data that looks like an mmapped chunk header is left out when
   CHECK(row_at(t, at + 16) == nullptr);
   CHECK(!has_finding(t, "mmapped-count-mismatch"));
   CHECK(notes.find(fmt::format("{:#x} (0x2000 bytes)", at)) != std::string::npos);
+  require_census(t, pc->truth());
+}
+
+TEST_CASE("damage: an implausible mp_ found by its symbol is a finding", "[glibc][damage]") {
+  PatchedCore* pc = PatchedCore::census();
+  REQUIRE(pc);
+  // Where the walker found mp_ with symbols: its first note says "main_arena …, mp_ 0x…".
+  auto s0 = pc->walk({}, false);
+  const std::string& note = s0->heap().allocators.at(0).notes.at(0);
+  REQUIRE(note.find("mp_ 0x") != std::string::npos);
+  uint64_t mp_addr = std::stoull(note.substr(note.find("mp_ 0x") + 4), nullptr, 16);
+  REQUIRE(mp_addr);
+  // max_mmapped_mem below mmapped_mem: malloc never leaves mp_ like that.
+  uint64_t layout_mmapped = mp_addr + coresift::glibc::layout_for({2, 36}).mp_max_mmapped_mem;
+  auto s = pc->walk({{layout_mmapped, 0x1000}}, false);
+  const ChunkTable& t = s->heap();
+  INFO(findings_text(t));
+  CHECK(finding_at(t, "mp-implausible", mp_addr));
   require_census(t, pc->truth());
 }
