@@ -83,6 +83,21 @@ void outside_chunks(const ChunkTable& t, uint64_t lo, uint64_t hi, Fn&& fn) {
   if (at < hi) fn(at, hi);
 }
 
+// Calls fn(lo, hi) for the parts of [lo, hi) outside the allocators' bookkeeping ranges
+// (sorted): an allocator's own records (jemalloc's extent records point at every large
+// allocation) are not the program's references.
+template <typename Fn>
+void outside_bookkeeping(const std::vector<std::pair<uint64_t, uint64_t>>& book, uint64_t lo, uint64_t hi, Fn&& fn) {
+  auto it = std::upper_bound(book.begin(), book.end(), std::pair<uint64_t, uint64_t>{lo, UINT64_MAX});
+  if (it != book.begin() && std::prev(it)->second > lo) --it;
+  uint64_t at = lo;
+  for (; it != book.end() && it->first < hi; ++it) {
+    if (it->first > at) fn(at, std::min(it->first, hi));
+    at = std::max(at, it->second);
+  }
+  if (at < hi) fn(at, hi);
+}
+
 // Visits every aligned, present word in [lo, hi) that lies in the index's address range (any
 // other word cannot point into a chunk). `hint` remembers the last segment used: consecutive
 // chunks almost always lie in the same one, which saves a search per chunk.
@@ -165,8 +180,11 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
   // millions of small gaps between chunks, so the segment hint is kept across gaps.
   auto scan_roots = [&] {
     const Segment* hint = nullptr;
+    std::vector<std::pair<uint64_t, uint64_t>> book;
+    for (const BookkeepingRange& b : table.bookkeeping) book.push_back({b.start, b.end});
+    std::sort(book.begin(), book.end());
     for (const RootRegion& r : root_regions(p, table))
-      outside_chunks(table, r.lo, r.hi, [&](uint64_t lo, uint64_t hi) {
+      outside_chunks(table, r.lo, r.hi, [&](uint64_t clo, uint64_t chi) { outside_bookkeeping(book, clo, chi, [&](uint64_t lo, uint64_t hi) {
         g.scanned_root_bytes += hi - lo;
         for_each_candidate(mem, idx, lo, hi, hint, [&](uint64_t at, uint64_t w) {
           int64_t n = idx.find(w);
@@ -175,7 +193,7 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
           if (interior && next_chunk_header(static_cast<uint32_t>(n), w)) return;
           g.roots.push_back({static_cast<uint32_t>(n), r.kind, interior, at, r.tid});
         });
-      });
+      }); });
   };
   const bool small = idx.nodes() < 4096;
   std::jthread root_thread;  // joins on every way out, exceptions included
@@ -219,6 +237,7 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
       uint64_t a = idx.node_address(n), sz = idx.node_size(n);
       bytes[w] += sz;
       if (link_only[n]) sz = 8;
+      if (table.chunks[idx.chunk_of_node(n)].flags & kChunkFlagBookkeeping) sz = 0;
       uint32_t count = 0;
       for_each_candidate(mem, idx, a, a + sz, hint, [&](uint64_t, uint64_t word) {
         int64_t t = idx.find(word);

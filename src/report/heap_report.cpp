@@ -48,6 +48,10 @@ json heap_json(Session& s) {
       if (f.allocator == ai) findings.push_back({{"kind", f.kind}, {"address", hex_addr(f.address)}, {"detail", f.detail}});
     json notes = json::array();
     for (const auto& n : a.notes) notes.push_back(n);
+    json bookkeeping = json::array();
+    for (const BookkeepingRange& b : t.bookkeeping)
+      if (b.allocator == ai)
+        bookkeeping.push_back({{"start", hex_addr(b.start)}, {"end", hex_addr(b.end)}, {"kind", b.kind}, {"bytes", b.end - b.start}});
     allocators.push_back({{"name", a.name},
                           {"version", a.version.empty() ? json(nullptr) : json(a.version)},
                           {"located_by", a.located_by},
@@ -57,6 +61,7 @@ json heap_json(Session& s) {
                           {"totals", {{"arenas", arenas.size()}, {"system_mem", reserved}, {"live_chunks", live_chunks},
                                       {"live_bytes", live_bytes}, {"free_chunks", free_chunks}, {"free_bytes", free_bytes}}},
                           {"findings", findings}});
+    if (!bookkeeping.empty()) allocators.back()["bookkeeping"] = bookkeeping;
   }
   return {{"allocators", allocators}, {"warnings", warnings_json(s.diag())}};
 }
@@ -190,6 +195,12 @@ std::string heap_text(const json& d) {
                        tt["arenas"].get<uint64_t>(), size_with_bytes(tt["system_mem"]), tt["live_chunks"].get<uint64_t>(),
                        size_with_bytes(tt["live_bytes"]), tt["free_chunks"].get<uint64_t>(), size_with_bytes(tt["free_bytes"]));
     if (a.contains("bloat")) out += a["bloat"].get<std::string>() + "\n";
+    if (a.contains("bookkeeping")) {
+      uint64_t bytes = 0;
+      for (const auto& b : a["bookkeeping"]) bytes += b["bytes"].get<uint64_t>();
+      out += fmt::format("allocator's own bookkeeping (not scanned for references): {} ranges, {}\n", a["bookkeeping"].size(),
+                         size_with_bytes(bytes));
+    }
     if (a["findings"].empty()) {
       out += "findings: none (heap is consistent)\n";
     } else {

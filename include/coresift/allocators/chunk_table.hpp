@@ -32,6 +32,15 @@ struct Chunk {
 };
 static_assert(sizeof(Chunk) == 24, "chunk rows must stay compact");
 constexpr uint8_t kChunkFlagInterior = 1;  // e.g. glibc tcache struct or allocator metadata block
+// An allocator's own block taken from its heap (jemalloc's thread-cache pointer stacks): its
+// words are the allocator's bookkeeping, stale slots included, never the program's references.
+constexpr uint8_t kChunkFlagBookkeeping = 2;
+
+struct BookkeepingRange {
+  uint64_t start = 0, end = 0;
+  uint8_t allocator = 0;
+  const char* kind = "";  // stable identifier: "base-block", "tcache-stack"
+};
 
 struct Finding {
   std::string kind;       // stable identifier, e.g. "corrupted-top-size", "tcache-double-free"
@@ -67,6 +76,10 @@ class ChunkTable {
   std::vector<ArenaInfo> arenas;
   std::vector<AllocatorInfo> allocators;
   std::vector<Finding> findings;
+  // Memory an allocator keeps for itself (jemalloc's base blocks: arena_t, extent records,
+  // radix-tree nodes; its thread caches' pointer stacks): not program data, so never a root
+  // or a source of references.
+  std::vector<BookkeepingRange> bookkeeping;
 
   uint8_t add_allocator(AllocatorInfo a);
   uint16_t add_arena(ArenaInfo a);

@@ -90,6 +90,8 @@ struct Context {
   std::string tpoff_source;
   std::vector<TcacheInfo> tcaches;
   std::vector<CachedItem> cached;
+  // One address inside each thread cache's pointer-stack block (a region of arena 0).
+  std::vector<uint64_t> stack_words;
 
   std::vector<Extent> extents;  // sorted by base
 
@@ -150,6 +152,10 @@ void locate_tcaches(Context& c);
 // Returns the index of the first emitted chunk.
 size_t emit_chunks(Context& c);
 void overlay_tcaches(Context& c, size_t first_chunk);
+
+// je_bookkeeping.cpp: flags the thread-cache stack blocks and reports the base blocks (the
+// anonymous mappings holding arena_t and extent records, and no extent) as bookkeeping.
+void mark_bookkeeping(Context& c, size_t first_chunk);
 
 // je_stats.cpp: recomputes malloc_stats-like counts, cross-checks bin stats, adds notes.
 void cross_check_stats(Context& c, AllocatorInfo& info, size_t first_chunk);

@@ -188,6 +188,7 @@ void read_cache_bins(Context& c, uint32_t ti) {
       uint16_t ncached16 = static_cast<uint16_t>(lb_empty - static_cast<uint16_t>(*head));
       uint16_t max16 = static_cast<uint16_t>(lb_empty - lb_full);
       if (*head == 0 && lb_empty == 0) continue;  // never initialized
+      c.stack_words.push_back(*head);
       if ((ncached16 & 7) || (max16 & 7) || ncached16 > max16 || (*head & 7)) {
         c.finding("jemalloc-tcache-bin-corrupt", cb,
                   fmt::format("thread cache bin {} of tcache {:#x}: stack_head {:#x}, low bits full {:#x}, empty {:#x}", i, t.tcache,
@@ -200,6 +201,7 @@ void read_cache_bins(Context& c, uint32_t ti) {
       auto n = c.mem->read_u32(cb + l.cb_ncached);
       auto avail = c.u64(cb + l.cb_avail);
       if (!n || !avail) continue;
+      if (*avail >= 8) c.stack_words.push_back(*avail - 8);  // avail: just past the stack
       if (*n == 0) continue;
       if (*n > kMaxCached || (*avail & 7)) {
         c.finding("jemalloc-tcache-bin-corrupt", cb,

@@ -112,6 +112,7 @@ class JemallocWalker : public AllocatorWalker {
     if (!std::is_sorted(begin, out.chunks.end(), [](const Chunk& a, const Chunk& b) { return a.address < b.address; }))
       std::stable_sort(begin, out.chunks.end(), [](const Chunk& a, const Chunk& b) { return a.address < b.address; });
     overlay_tcaches(c, first);
+    mark_bookkeeping(c, first);
 
     uint64_t cached = c.cached.size();
     std::string tc_how = c.tpoff ? fmt::format("tpoff {} from {}", *c.tpoff, c.tpoff_source) : "no TLS offset";
