@@ -57,16 +57,6 @@ std::string chunk_text(const AddressSpace& mem, const Chunk& c) {
   return v.empty() ? std::string() : sig::leading_text(mem, v);
 }
 
-std::string chunk_signature(const AddressSpace& mem, const Chunk& c) {
-  uint64_t n = std::min<uint64_t>(c.size, 96);
-  auto v = mem.view(c.address, n);
-  if (v.empty()) return "absent";
-  std::string text = sig::leading_text(mem, v);
-  if (!text.empty()) return "text:" + normalise_text(text);
-  if (std::all_of(v.begin(), v.end(), [](uint8_t b) { return b == 0; })) return "zeros";
-  return fmt::format("size:{}", static_cast<uint64_t>(c.size));
-}
-
 const char* signature_source_name(SignatureSource s) {
   switch (s) {
     case SignatureSource::kRule: return "rule";

@@ -1,10 +1,9 @@
 // heap, chunks.
-#include <charconv>
 #include <iostream>
-#include <string_view>
 
 #include "command.hpp"
 #include "coresift/report/heap_report.hpp"
+#include "input/parse_number.hpp"
 
 namespace coresift::cli {
 
@@ -36,12 +35,9 @@ void register_heap_commands(CLI::App& app, Runner& run) {
       f.min_size = min_size;
       f.max_size = max_size;
       if (!arena.empty()) {
-        // from_chars, not stoull: a typo is a usage error, not an escaping exception.
-        std::string_view v = arena;
-        if (v.starts_with("0x") || v.starts_with("0X")) v.remove_prefix(2);
+        // Not stoull: a typo is a usage error, not an escaping exception.
         uint64_t a = 0;
-        auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), a, 16);
-        if (v.empty() || ec != std::errc() || p != v.data() + v.size()) {
+        if (!parse_hex(arena, a)) {
           std::cerr << "coresift: chunks: --arena '" << arena << "' is not a hex address\n";
           return 2;
         }

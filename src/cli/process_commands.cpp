@@ -1,8 +1,8 @@
 // info, maps, threads, show.
-#include <charconv>
 
 #include "command.hpp"
 #include "coresift/report/process_report.hpp"
+#include "input/parse_number.hpp"
 
 namespace coresift::cli {
 
@@ -30,11 +30,8 @@ void register_process_commands(CLI::App& app, Runner& run) {
   show->callback([&] {
     run = [] {
       std::string a = show_positional.back();
-      std::string_view v = a;
-      if (v.starts_with("0x") || v.starts_with("0X")) v.remove_prefix(2);
       uint64_t addr = 0;
-      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), addr, 16);
-      if (ec != std::errc() || p != v.data() + v.size() || v.empty()) {
+      if (!parse_hex(a, addr)) {
         std::cerr << "coresift: show: '" << a << "' is not a hex address\n";
         return 2;
       }

@@ -9,15 +9,6 @@
 namespace coresift {
 using nlohmann::json;
 
-namespace {
-
-json bin_json(ChunkBin b) {
-  const char* n = bin_name(b);
-  return n ? json(n) : json(nullptr);
-}
-
-}  // namespace
-
 json heap_json(Session& s) {
   const ChunkTable& t = s.heap();
   json allocators = json::array();
@@ -64,26 +55,6 @@ json heap_json(Session& s) {
     if (!bookkeeping.empty()) allocators.back()["bookkeeping"] = bookkeeping;
   }
   return {{"allocators", allocators}, {"warnings", warnings_json(s.diag())}};
-}
-
-json chunks_json(Session& s, const ChunkFilter& f) {
-  const ChunkTable& t = s.heap();
-  json rows = json::array();
-  for (const Chunk& c : t.chunks) {
-    if (f.state && c.state != *f.state) continue;
-    if (f.free_only && c.state != ChunkState::kFree) continue;
-    if (c.size < f.min_size || c.size > f.max_size) continue;
-    const ArenaInfo* ar = c.arena < t.arenas.size() ? &t.arenas[c.arena] : nullptr;
-    if (f.arena && (!ar || ar->address != *f.arena)) continue;
-    rows.push_back({{"address", hex_addr(c.address)},
-                    {"size", static_cast<uint64_t>(c.size)},
-                    {"chunk_size", c.chunk_size()},
-                    {"state", state_name(c.state)},
-                    {"bin", bin_json(c.bin)},
-                    {"arena", ar ? json(hex_addr(ar->address)) : json(nullptr)},
-                    {"allocator", c.allocator < t.allocators.size() ? json(t.allocators[c.allocator].name) : json(nullptr)}});
-  }
-  return {{"chunks", rows}, {"warnings", warnings_json(s.diag())}};
 }
 
 namespace {
@@ -211,26 +182,6 @@ std::string heap_text(const json& d) {
     }
     out += "\n";
   }
-  return out;
-}
-
-std::string chunks_text(const json& d) {
-  Table t({"ADDRESS", "SIZE", "CHUNK", "STATE", "BIN", "ARENA", "ALLOCATOR"}, {false, true, true, false, false, false, false});
-  for (const auto& c : d["chunks"])
-    t.add({c["address"], std::to_string(c["size"].get<uint64_t>()), std::to_string(c["chunk_size"].get<uint64_t>()),
-           c["state"], c["bin"].is_string() ? c["bin"].get<std::string>() : "-",
-           c["arena"].is_string() ? c["arena"].get<std::string>() : "-", c["allocator"].is_string() ? c["allocator"].get<std::string>() : "-"});
-  return t.render() + fmt::format("{} chunks\n", d["chunks"].size());
-}
-
-std::string chunks_csv(const json& d) {
-  std::string out = "address,size,chunk_size,state,bin,arena,allocator\n";
-  for (const auto& c : d["chunks"])
-    out += fmt::format("{},{},{},{},{},{},{}\n", c["address"].get<std::string>(), c["size"].get<uint64_t>(),
-                       c["chunk_size"].get<uint64_t>(), c["state"].get<std::string>(),
-                       c["bin"].is_string() ? c["bin"].get<std::string>() : "",
-                       c["arena"].is_string() ? c["arena"].get<std::string>() : "",
-                       c["allocator"].is_string() ? c["allocator"].get<std::string>() : "");
   return out;
 }
 

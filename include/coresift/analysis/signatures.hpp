@@ -49,9 +49,7 @@ class Signer {
   std::unique_ptr<Impl> impl_;
 };
 
-// Older, content-only helpers (no module knowledge).
-// "text:census-small-#", "zeros", "size:N", …
-std::string chunk_signature(const AddressSpace& mem, const Chunk& c);
+// Content-only helpers (no module knowledge).
 // The leading text of a chunk (within its first 32 bytes, skipping pointer words), or "".
 std::string chunk_text(const AddressSpace& mem, const Chunk& c);
 // Folds digit runs and long hex runs to '#', keeps at most 32 characters.

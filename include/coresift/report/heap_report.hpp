@@ -11,21 +11,17 @@ namespace coresift {
 
 struct ChunkFilter {
   std::optional<ChunkState> state;  // nullopt = all
-  bool free_only = false;           // --state free (any free state)
   uint64_t min_size = 0;
   uint64_t max_size = UINT64_MAX;
   std::optional<uint64_t> arena;    // arena address
 };
 
 nlohmann::json heap_json(Session& s);
-nlohmann::json chunks_json(Session& s, const ChunkFilter& f);
 
 std::string heap_text(const nlohmann::json& doc);
-std::string chunks_text(const nlohmann::json& doc);
-// Streams the chunk rows (same JSON schema as chunks_json, or a table, or CSV) without
+// Streams the chunk rows (JSON, a table or CSV) without
 // building a document: a 10 M-chunk heap would otherwise need gigabytes.
 enum class ChunkFormat { kJson, kText, kCsv };
 void write_chunks(Session& s, const ChunkFilter& f, ChunkFormat fmt, std::ostream& out);
-std::string chunks_csv(const nlohmann::json& doc);
 
 }  // namespace coresift

@@ -80,7 +80,7 @@ bool has_finding(const Ctx& c, const std::string& kind) {
 }  // namespace
 
 void check_free_refs(Ctx& c) {
-  // c.frees is sorted by chunk (walk_heaps sorted it).
+  // c.frees is sorted by chunk (walk_arena_heaps sorted it).
   for (size_t i = 0; i < c.frees.size();) {
     size_t j = i + 1;
     while (j < c.frees.size() && c.frees[j].chunk() == c.frees[i].chunk()) ++j;

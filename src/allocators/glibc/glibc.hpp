@@ -370,7 +370,7 @@ void collect_bins(Ctx& c);
 // nextsize.cpp: the fd_nextsize/bk_nextsize ring of large bin i.
 void check_nextsize(Ctx& c, const ArenaState& a, int i, uint64_t max_entries);
 // heap_walk.cpp: every chunk of every arena heap, with its state.
-void walk_heaps(Ctx& c);
+void walk_arena_heaps(Ctx& c);
 // mmapped.cpp
 void scan_mmapped(Ctx& c);
 // mmapped_choice.cpp: headers found in anonymous memory; when mp_ knows how many chunks and

@@ -98,7 +98,7 @@ class GlibcWalker : public AllocatorWalker {
     }
     collect_tcaches(c);
     collect_bins(c);
-    walk_heaps(c);
+    walk_arena_heaps(c);
     if (!raw_) scan_mmapped(c);
     check_free_refs(c);
     if (!raw_) check_abort_message(c);

@@ -343,7 +343,7 @@ static void sort_frees(std::vector<FreeRef>& v) {
   }
 }
 
-void walk_heaps(Ctx& c) {
+void walk_arena_heaps(Ctx& c) {
   std::vector<Region> regions;
   for (const ArenaState& a : c.arenas)
     for (const HeapRegion& h : a.heaps) {
