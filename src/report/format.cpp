@@ -4,21 +4,13 @@
 
 #include <algorithm>
 
+#include "coresift/util/units.hpp"
+
 namespace coresift {
 
 std::string hex_addr(uint64_t a) { return fmt::format("{:#x}", a); }
 
-std::string human_size(uint64_t b) {
-  static const char* const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-  if (b < 1024) return fmt::format("{} B", b);
-  double v = static_cast<double>(b);
-  int u = 0;
-  while (v >= 1024 && u < 5) {
-    v /= 1024;
-    ++u;
-  }
-  return v < 10 ? fmt::format("{:.1f} {}", v, units[u]) : fmt::format("{:.0f} {}", v, units[u]);
-}
+std::string human_size(uint64_t b) { return human_bytes(b); }
 
 std::string size_with_bytes(uint64_t b) {
   if (b < 1024) return fmt::format("{} B", b);

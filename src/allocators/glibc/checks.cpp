@@ -5,21 +5,13 @@
 #include <algorithm>
 #include <csignal>
 
+#include "coresift/util/units.hpp"
 #include "glibc.hpp"
 
 namespace coresift::glibc {
 namespace {
 
-std::string human(uint64_t b) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(b);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    u++;
-  }
-  return u == 0 ? fmt::format("{} B", b) : fmt::format("{:.1f} {}", v, units[u]);
-}
+std::string human(uint64_t b) { return human_bytes(b, SizeStyle::kOneDigit); }
 
 uint64_t runtime(const Ctx& c, uint64_t link) { return link + (c.libc ? c.libc->load_bias : 0); }
 

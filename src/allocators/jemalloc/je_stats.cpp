@@ -4,18 +4,13 @@
 
 #include <map>
 
+#include "coresift/util/units.hpp"
 #include "je_context.hpp"
 
 namespace coresift::je {
 namespace {
 
-std::string human(uint64_t b) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(b);
-  int u = 0;
-  while (v >= 1024 && u < 4) v /= 1024, ++u;
-  return u == 0 ? fmt::format("{} B", b) : fmt::format("{:.1f} {}", v, units[u]);
-}
+std::string human(uint64_t b) { return human_bytes(b, SizeStyle::kOneDigit); }
 
 struct BinCount {
   uint64_t curregs = 0, curslabs = 0;
