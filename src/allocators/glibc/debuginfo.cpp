@@ -194,11 +194,11 @@ DebugFacts read_debug_facts(const Module& libc, const SymbolOptions& opts, const
   for (const std::string& d : opts.debug_dirs) roots.push_back(d);
   roots.push_back("/usr/lib/debug");
   std::string rel = ".build-id/" + libc.build_id.substr(0, 2) + "/" + libc.build_id.substr(2) + ".debug";
-  std::unique_ptr<ElfImage> img;
+  std::unique_ptr<DiskElf> img;
   for (const std::string& r : roots) {
     std::string p = r + "/" + rel;
     if (::access(p.c_str(), R_OK) != 0) continue;
-    img = ElfImage::open(p);
+    img = DiskElf::open(p);
     if (img) break;
   }
   if (!img) return f;

@@ -26,7 +26,7 @@ class Disassembler {
   // Calls f(insn) for each instruction until f returns false, a `ret`/`jmp` to elsewhere
   // ends a straight path, or the bytes run out.
   template <class F>
-  void each(const ElfImage& img, uint64_t fn, size_t max_bytes, F&& f) {
+  void each(const DiskElf& img, uint64_t fn, size_t max_bytes, F&& f) {
     if (!h_) return;
     std::vector<uint8_t> code = img.bytes_at(fn, max_bytes);
     if (code.empty()) return;
@@ -47,7 +47,7 @@ class Disassembler {
 
 }  // namespace
 
-std::vector<RipAccess> rip_accesses(const ElfImage& img, uint64_t fn, size_t max_bytes) {
+std::vector<RipAccess> rip_accesses(const DiskElf& img, uint64_t fn, size_t max_bytes) {
   std::vector<RipAccess> out;
   Disassembler d;
   d.each(img, fn, max_bytes, [&](const cs_insn& in) {
@@ -68,13 +68,13 @@ std::vector<RipAccess> rip_accesses(const ElfImage& img, uint64_t fn, size_t max
   return out;
 }
 
-std::optional<uint64_t> first_rip_lea(const ElfImage& img, uint64_t fn, size_t max_bytes) {
+std::optional<uint64_t> first_rip_lea(const DiskElf& img, uint64_t fn, size_t max_bytes) {
   for (const RipAccess& a : rip_accesses(img, fn, max_bytes))
     if (a.is_lea) return a.target;
   return std::nullopt;
 }
 
-std::vector<uint64_t> tls_got_slots(const ElfImage& img, uint64_t fn, size_t max_bytes) {
+std::vector<uint64_t> tls_got_slots(const DiskElf& img, uint64_t fn, size_t max_bytes) {
   std::vector<uint64_t> out;
   // register → GOT slot it was loaded from
   std::vector<std::pair<x86_reg, uint64_t>> loaded;

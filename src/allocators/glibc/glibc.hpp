@@ -2,7 +2,6 @@
 // directory does one job; this header holds the types they share:
 //   layout.cpp     versions and the struct layout tables
 //   debuginfo.cpp  layouts and symbols from libc's separate debug file (libdw)
-//   elf_image.cpp  the on-disk libc: .dynsym, bytes at link addresses, TPOFF relocations
 //   disasm.cpp     Capstone decoding of exported malloc functions
 //   version.cpp    glibc version detection
 //   locate.cpp     main_arena and mp_ (symbols, disassembly, memory scan)
@@ -29,6 +28,7 @@
 #include <string_view>
 #include <vector>
 
+#include "allocators/common/disk_elf.hpp"
 #include "coresift/allocators/chunk_table.hpp"
 #include "coresift/session.hpp"
 
@@ -159,39 +159,7 @@ class Mem {
 };
 
 // ---------------------------------------------------------------------------------------
-// Files: the on-disk libc and its separate debug file (elf_image.cpp, debuginfo.cpp)
-
-class ElfImage {
- public:
-  // nullptr when the file cannot be opened or is not ELF.
-  static std::unique_ptr<ElfImage> open(const std::string& path);
-  ~ElfImage();
-  ElfImage(const ElfImage&) = delete;
-  ElfImage& operator=(const ElfImage&) = delete;
-
-  const std::string& path() const { return path_; }
-  // Link address of a symbol in .dynsym or .symtab ("malloc" also matches "malloc@@GLIBC_2.2.5").
-  // `want_tls` selects STT_TLS symbols (whose value is the offset in the TLS block).
-  std::optional<uint64_t> symbol(std::string_view name, bool want_tls = false) const;
-  // Bytes of the file image at a link address (from PT_LOAD file contents); fewer when the
-  // range runs past the segment's file bytes.
-  std::vector<uint8_t> bytes_at(uint64_t vaddr, size_t n) const;
-  // Every R_X86_64_TPOFF64 relocation without a symbol: (GOT slot link address, addend).
-  std::vector<std::pair<uint64_t, int64_t>> tpoff_relocs() const;
-  // GNU build-id in hex ("" when absent).
-  std::string build_id() const;
-  // The whole file, for string searches.
-  std::string_view file_bytes() const;
-  void* elf_handle() const { return elf_; }  // Elf*
-
- private:
-  ElfImage() = default;
-  std::string path_;
-  int fd_ = -1;
-  void* elf_ = nullptr;  // Elf*
-  struct Load { uint64_t vaddr, filesz, offset; };
-  std::vector<Load> loads_;
-};
+// Files: the on-disk libc and its separate debug file (DiskElf of the allocator toolkit, debuginfo.cpp)
 
 // What libc's separate debug file gives (no_debuginfo: never looked at).
 struct DebugFacts {
@@ -211,7 +179,7 @@ std::optional<Layout> layout_from_dwarf(void* elf, const Layout& base, std::stri
 // Disassembly (disasm.cpp). Addresses are link addresses of `img`.
 
 // Target of the first RIP-relative `lea` in the function at `fn` (within `max_bytes`).
-std::optional<uint64_t> first_rip_lea(const ElfImage& img, uint64_t fn, size_t max_bytes = 256);
+std::optional<uint64_t> first_rip_lea(const DiskElf& img, uint64_t fn, size_t max_bytes = 256);
 struct RipAccess {
   uint64_t insn = 0;    // instruction address
   uint64_t target = 0;  // effective address
@@ -220,9 +188,9 @@ struct RipAccess {
   bool is_lea = false;
 };
 // Every RIP-relative memory operand in the first `max_bytes` of a function.
-std::vector<RipAccess> rip_accesses(const ElfImage& img, uint64_t fn, size_t max_bytes = 512);
+std::vector<RipAccess> rip_accesses(const DiskElf& img, uint64_t fn, size_t max_bytes = 512);
 // In `fn`, a `mov GOT(%rip), reg` whose register is then used as `%fs:(reg)`: the GOT slots.
-std::vector<uint64_t> tls_got_slots(const ElfImage& img, uint64_t fn, size_t max_bytes = 256);
+std::vector<uint64_t> tls_got_slots(const DiskElf& img, uint64_t fn, size_t max_bytes = 256);
 
 // ---------------------------------------------------------------------------------------
 // Walk state
@@ -294,7 +262,7 @@ struct Ctx {
   bool layout_probed = false;  // version unknown: features were probed from memory
 
   const Module* libc = nullptr;
-  std::unique_ptr<ElfImage> libc_image;  // on-disk libc, when it matches the core
+  std::unique_ptr<DiskElf> libc_image;  // on-disk libc, when it matches the core
   DebugFacts debug;
 
   uint64_t main_arena = 0, mp = 0;

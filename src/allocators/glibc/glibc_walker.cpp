@@ -31,7 +31,7 @@ class GlibcWalker : public AllocatorWalker {
     ctx_ = std::make_unique<Ctx>(s, scratch_);
     Ctx& c = *ctx_;
     c.libc = find_libc(s.process());
-    if (c.libc && !c.libc->disk_path.empty() && !c.libc->build_id_mismatch) c.libc_image = ElfImage::open(c.libc->disk_path);
+    if (c.libc && !c.libc->disk_path.empty() && !c.libc->build_id_mismatch) c.libc_image = DiskElf::open(c.libc->disk_path);
     detect_version(c);
     c.layout = layout_for(c.version);
     if (c.libc) {

@@ -177,7 +177,7 @@ bool locate(Ctx& c) {
   }
   // 2. Disassembly of exported functions of the on-disk libc.
   if (c.libc_image && (!c.main_arena || (!c.mp && !mp_refused))) {
-    const ElfImage& img = *c.libc_image;
+    const DiskElf& img = *c.libc_image;
     if (!c.main_arena) {
       std::map<uint64_t, int> votes;
       for (const char* fn : {"malloc_trim", "mallinfo2", "malloc_stats", "mallinfo"})

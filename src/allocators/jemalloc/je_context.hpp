@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "allocators/common/disk_elf.hpp"
 #include "coresift/allocators/chunk_table.hpp"
 #include "coresift/input/address_space.hpp"
 #include "coresift/process/process.hpp"
-#include "je_disk_elf.hpp"
 #include "je_layout.hpp"
 #include "je_rtree.hpp"
 #include "je_sizeclass.hpp"
@@ -124,6 +124,10 @@ struct Context {
     return false;
   }
 };
+
+// je_version.cpp: "5.3.0-0-g54eaed1d8b56b1aa528be3bdd1877e59c56fa90c" from the library's
+// .rodata, "" if none.
+std::string find_version_string(const DiskElf& elf);
 
 // je_detect.cpp
 const Module* find_jemalloc_module(const Process& p);

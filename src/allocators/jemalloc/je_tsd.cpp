@@ -20,9 +20,9 @@ namespace {
 std::optional<uint64_t> tpoff_slot_from_malloc(const DiskElf& elf) {
   std::optional<uint64_t> sym;
   for (const char* name : {"malloc", "je_malloc", "_rjem_malloc"})  // plain, --with-jemalloc-prefix, Rust's jemallocator
-    if (!sym) sym = elf.dynamic_symbol(name);
+    if (!sym) sym = elf.symbol(name);
   if (!sym) return std::nullopt;
-  auto code = elf.at_vaddr(*sym, 512);
+  auto code = elf.bytes_at(*sym, 512);
   if (code.empty()) return std::nullopt;
   csh h;
   if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK) return std::nullopt;
@@ -228,7 +228,7 @@ void read_cache_bins(Context& c, uint32_t ti) {
 void locate_tcaches(Context& c) {
   c.tcaches.clear();
   c.cached.clear();
-  if (c.disk && c.disk->is_open()) {
+  if (c.disk) {
     if (auto slot = tpoff_slot_from_malloc(*c.disk)) {
       bool reloc = c.disk->has_tpoff_reloc(*slot);
       if (auto v = c.u64(c.module->load_bias + *slot)) {

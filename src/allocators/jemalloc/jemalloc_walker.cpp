@@ -40,9 +40,8 @@ class JemallocWalker : public AllocatorWalker {
     AllocatorInfo info;
     info.name = "jemalloc";
     if (!module_->disk_path.empty() && !module_->build_id_mismatch) {
-      c.disk = std::make_unique<DiskElf>();
-      if (c.disk->open(module_->disk_path)) c.version = find_version_string(*c.disk);
-      else c.disk.reset();
+      c.disk = DiskElf::open(module_->disk_path);
+      if (c.disk) c.version = find_version_string(*c.disk);
     }
     info.version = c.version;
     load_size_classes(c);

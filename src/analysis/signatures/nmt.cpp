@@ -6,7 +6,7 @@
 // the categories of whichever JDK made the core are used.
 #include <cstring>
 
-#include "allocators/glibc/glibc.hpp"
+#include "allocators/common/disk_elf.hpp"
 #include "parts.hpp"
 
 namespace coresift::sig {
@@ -23,7 +23,7 @@ std::optional<uint64_t> find_first_name(const AddressSpace& mem, const Module& m
     if (size_t at = bytes.find(kFirstName); at != std::string_view::npos) return s.start + at + 1;
   }
   if (m.disk_path.empty() || m.build_id_mismatch) return std::nullopt;
-  auto img = glibc::ElfImage::open(m.disk_path);
+  auto img = DiskElf::open(m.disk_path);
   if (!img) return std::nullopt;
   std::string_view file = img->file_bytes();
   size_t at = file.find(kFirstName);

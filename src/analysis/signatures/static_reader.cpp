@@ -2,13 +2,13 @@
 #include <cstring>
 #include <map>
 
-#include "allocators/glibc/glibc.hpp"
+#include "allocators/common/disk_elf.hpp"
 #include "parts.hpp"
 
 namespace coresift::sig {
 
 struct StaticReader::Files {
-  std::map<const Module*, std::unique_ptr<glibc::ElfImage>> open;  // null: could not be used
+  std::map<const Module*, std::unique_ptr<DiskElf>> open;  // null: could not be used
 };
 
 StaticReader::StaticReader(const AddressSpace& mem, const Process& p) : mem_(mem), p_(p), files_(std::make_unique<Files>()) {}
@@ -24,7 +24,7 @@ size_t StaticReader::read(uint64_t addr, void* out, size_t n) {
   const Module* mod = p_.module_at(addr + got);
   if (!mod || (map && mod->path != map->path) || mod->disk_path.empty() || mod->build_id_mismatch) return got;
   auto [it, fresh] = files_->open.try_emplace(mod);
-  if (fresh) it->second = glibc::ElfImage::open(mod->disk_path);
+  if (fresh) it->second = DiskElf::open(mod->disk_path);
   if (!it->second) return got;
   auto bytes = it->second->bytes_at(addr + got - mod->load_bias, n - got);
   std::memcpy(static_cast<uint8_t*>(out) + got, bytes.data(), bytes.size());

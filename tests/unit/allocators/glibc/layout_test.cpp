@@ -78,7 +78,7 @@ TEST_CASE("bin arithmetic", "[glibc][layout]") {
 
 TEST_CASE("this machine's libc: disassembly and DWARF", "[glibc][layout]") {
   const std::string libc = "/usr/lib/x86_64-linux-gnu/libc.so.6";
-  auto img = ElfImage::open(libc);
+  auto img = DiskElf::open(libc);
   if (!img) return;
   auto trim = img->symbol("malloc_trim");
   REQUIRE(trim);
@@ -101,7 +101,7 @@ TEST_CASE("this machine's libc: disassembly and DWARF", "[glibc][layout]") {
   REQUIRE(id.size() > 2);
   std::string dbg = "/usr/lib/debug/.build-id/" + id.substr(0, 2) + "/" + id.substr(2) + ".debug";
   if (!glibc_test::file_exists(dbg)) return;
-  auto d = ElfImage::open(dbg);
+  auto d = DiskElf::open(dbg);
   REQUIRE(d);
   std::string note;
   auto l = layout_from_dwarf(d->elf_handle(), layout_for({2, 36}), &note);

@@ -6,7 +6,8 @@
 #include <map>
 #include <set>
 
-#include "allocators/jemalloc/je_disk_elf.hpp"
+#include "allocators/common/disk_elf.hpp"
+#include "allocators/jemalloc/je_context.hpp"
 #include "allocators/jemalloc/je_generated_core.hpp"
 #include "allocators/jemalloc/je_layout.hpp"
 #include "allocators/jemalloc/je_sizeclass.hpp"
@@ -127,13 +128,13 @@ TEST_CASE("jemalloc version string from the installed library's .rodata", "[jema
     WARN("skipped: no " << kLib);
     return;
   }
-  je::DiskElf elf;
-  REQUIRE(elf.open(kLib));
-  std::string v = je::find_version_string(elf);
+  auto elf = DiskElf::open(kLib);
+  REQUIRE(elf);
+  std::string v = je::find_version_string(*elf);
   CHECK(v.rfind("5.", 0) == 0);
   CHECK(v.find("-g") != std::string::npos);
-  CHECK(elf.dynamic_symbol("malloc"));
-  CHECK_FALSE(elf.dynamic_symbol("no_such_symbol_here"));
+  CHECK(elf->symbol("malloc"));
+  CHECK_FALSE(elf->symbol("no_such_symbol_here"));
 }
 
 TEST_CASE("jemalloc walker: gcore of a known heap matches its truth", "[jemalloc]") {
