@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "allocators/common/disk_elf.hpp"
+#include "allocators/common/tls_got.hpp"
 #include "coresift/allocators/chunk_table.hpp"
 #include "coresift/session.hpp"
 
@@ -189,8 +190,6 @@ struct RipAccess {
 };
 // Every RIP-relative memory operand in the first `max_bytes` of a function.
 std::vector<RipAccess> rip_accesses(const DiskElf& img, uint64_t fn, size_t max_bytes = 512);
-// In `fn`, a `mov GOT(%rip), reg` whose register is then used as `%fs:(reg)`: the GOT slots.
-std::vector<uint64_t> tls_got_slots(const DiskElf& img, uint64_t fn, size_t max_bytes = 256);
 
 // ---------------------------------------------------------------------------------------
 // Walk state

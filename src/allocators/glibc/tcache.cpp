@@ -150,7 +150,7 @@ void find_tcache_tpoff(Ctx& c) {
     }
     if (!c.tcache_tpoff)
       if (auto f = c.libc_image->symbol("malloc"))
-        for (uint64_t slot : tls_got_slots(*c.libc_image, *f))
+        for (uint64_t slot : tls_got_slots(*c.libc_image, *f, 256))
           if (auto t = read_tpoff(c, slot)) {
             c.tcache_tpoff = t;
             c.tcache_method = fmt::format("malloc's TLS load through GOT slot libc+{:#x}: TPOFF {}", slot, *t);

@@ -4,12 +4,12 @@
 // so decoding malloc in the on-disk library names the slot. Without the file, the tcaches come
 // from each arena's tcache_ql ring (a stats build keeps every tcache on it), and tpoff is
 // recovered from them. Cached items of every cache bin are then read (bounded).
-#include <capstone/capstone.h>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <map>
 
+#include "allocators/common/tls_got.hpp"
 #include "je_context.hpp"
 
 namespace coresift::je {
@@ -22,43 +22,9 @@ std::optional<uint64_t> tpoff_slot_from_malloc(const DiskElf& elf) {
   for (const char* name : {"malloc", "je_malloc", "_rjem_malloc"})  // plain, --with-jemalloc-prefix, Rust's jemallocator
     if (!sym) sym = elf.symbol(name);
   if (!sym) return std::nullopt;
-  auto code = elf.bytes_at(*sym, 512);
-  if (code.empty()) return std::nullopt;
-  csh h;
-  if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK) return std::nullopt;
-  cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
-  cs_insn* insn = nullptr;
-  size_t n = cs_disasm(h, code.data(), code.size(), *sym, 128, &insn);
-  std::map<unsigned, uint64_t> reg_slot;  // register → GOT slot it was loaded from
-  std::optional<uint64_t> result;
-  for (size_t i = 0; i < n && !result; ++i) {
-    const cs_insn& in = insn[i];
-    if (!in.detail) continue;
-    const cs_x86& x = in.detail->x86;
-    if (in.id == X86_INS_MOV && x.op_count == 2 && x.operands[0].type == X86_OP_REG && x.operands[1].type == X86_OP_MEM &&
-        x.operands[1].mem.base == X86_REG_RIP && x.operands[1].mem.index == X86_REG_INVALID &&
-        x.operands[1].mem.segment == X86_REG_INVALID && x.operands[0].size == 8) {
-      reg_slot[x.operands[0].reg] = in.address + in.size + static_cast<uint64_t>(x.operands[1].mem.disp);
-      continue;
-    }
-    for (uint8_t k = 0; k < x.op_count; ++k) {
-      const cs_x86_op& op = x.operands[k];
-      if (op.type != X86_OP_MEM || op.mem.segment != X86_REG_FS) continue;
-      auto it = reg_slot.find(op.mem.base);
-      if (it == reg_slot.end()) it = reg_slot.find(op.mem.index);
-      if (it != reg_slot.end()) {
-        result = it->second;
-        break;
-      }
-    }
-    // A write to a tracked register ends its tracking (conservative: any reg operand 0 written).
-    if (!result && x.op_count >= 1 && x.operands[0].type == X86_OP_REG && in.id != X86_INS_CMP && in.id != X86_INS_TEST)
-      if (!(in.id == X86_INS_MOV && x.operands[1].type == X86_OP_MEM && x.operands[1].mem.base == X86_REG_RIP))
-        reg_slot.erase(x.operands[0].reg);
-  }
-  if (n) cs_free(insn, n);
-  cs_close(&h);
-  return result;
+  auto slots = tls_got_slots(elf, *sym, 512);
+  if (slots.empty()) return std::nullopt;
+  return slots.front();
 }
 
 // True when `tsd` holds an initialized tcache (a self-pointer of tcache_t checks out).

@@ -89,7 +89,7 @@ TEST_CASE("this machine's libc: disassembly and DWARF", "[glibc][layout]") {
     if (auto f = img->symbol(fn)) CHECK(first_rip_lea(*img, *f) == ma);
   auto m = img->symbol("malloc");
   REQUIRE(m);
-  auto slots = tls_got_slots(*img, *m);
+  auto slots = tls_got_slots(*img, *m, 256);
   REQUIRE(!slots.empty());
   // The slot is a TPOFF64 relocation of libc's TLS block.
   bool reloc = false;
