@@ -6,6 +6,8 @@
 #include "corpus.hpp"
 
 using namespace coresift::glibc;
+using coresift::DiskElf;
+using coresift::tls_got_slots;
 
 TEST_CASE("glibc versions parse and compare", "[glibc][layout]") {
   CHECK(parse_version("2.36") == Version{2, 36});

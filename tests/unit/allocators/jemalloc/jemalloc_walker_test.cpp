@@ -7,6 +7,7 @@
 #include <set>
 
 #include "allocators/common/disk_elf.hpp"
+#include "allocators/common/tls_got.hpp"
 #include "allocators/jemalloc/je_context.hpp"
 #include "allocators/jemalloc/je_generated_core.hpp"
 #include "allocators/jemalloc/je_layout.hpp"
@@ -135,6 +136,10 @@ TEST_CASE("jemalloc version string from the installed library's .rodata", "[jema
   CHECK(v.find("-g") != std::string::npos);
   CHECK(elf->symbol("malloc"));
   CHECK_FALSE(elf->symbol("no_such_symbol_here"));
+  // The toolkit's GOT->%fs matcher names the tsd's GOT slot in malloc's fast path, a TPOFF64 slot.
+  auto slots = tls_got_slots(*elf, *elf->symbol("malloc"), 512);
+  REQUIRE_FALSE(slots.empty());
+  CHECK(elf->has_tpoff_reloc(slots.front()));
 }
 
 TEST_CASE("jemalloc walker: gcore of a known heap matches its truth", "[jemalloc]") {
