@@ -201,16 +201,18 @@ struct HeaderedLoad {
 bool canonical(uint64_t start, uint64_t end) { return end <= kUserEnd || start >= kKernelStart; }
 
 // Cores list their load segments in address order, without overlaps. One segment whose size
-// was damaged would otherwise cover (and, first one winning, hide) every later mapping: cut
-// it at the next segment's start. One that still leaves the canonical address space is dropped.
+// was damaged would otherwise cover (and, first one winning, hide) every later mapping: when
+// it covers the whole next segment, cut it at that segment's start. One that still leaves the canonical address space is dropped.
 void clip_overrunning_loads(const std::string& path, std::vector<HeaderedLoad>& loads, Diagnostics& diag) {
   std::vector<HeaderedLoad> kept;
   for (size_t k = 0; k < loads.size(); ++k) {
     HeaderedLoad l = loads[k];
     Elf64_Phdr& ph = l.ph;
     if (k + 1 < loads.size()) {
-      uint64_t next = loads[k + 1].ph.p_vaddr;
-      if (ph.p_vaddr < next && ph.p_vaddr + ph.p_memsz > next) {
+      // Only a segment that swallows the whole next one: a partial overlap is left to the
+      // address space (first input wins, with a warning).
+      uint64_t next = loads[k + 1].ph.p_vaddr, next_end = next + loads[k + 1].ph.p_memsz;
+      if (ph.p_vaddr < next && ph.p_vaddr + ph.p_memsz >= next_end) {
         diag.warn(path, l.offset,
                   fmt::format("program header {}: load segment at {:#x} claims {:#x} bytes and runs into the next "
                               "segment at {:#x}; clipped to {:#x} bytes",

@@ -1,0 +1,174 @@
+// Committed corpus cores damaged one way each (a renamed file, a huge segment size, a cut
+// note), then run through the real binary: it must answer from what is intact and say what
+// was wrong, by program header index and file offset.
+#include <catch2/catch.hpp>
+#include <cstdio>
+
+#include "coresift/report/byte_strings.hpp"
+#include "support/cli.hpp"
+#include "unit/input/core_damage.hpp"
+#include "unit/input/temp_dir.hpp"
+
+using namespace coresift;
+using namespace coresift::test;
+using nlohmann::json;
+
+namespace {
+
+std::vector<std::string> with_modules(std::vector<std::string> args) {
+  for (const std::string& a : corpus_module_args()) args.push_back(a);
+  return args;
+}
+
+bool any_path_is(const json& list, const std::string& path) {
+  for (const json& m : list)
+    if (m.contains("path") && m["path"] == path) return true;
+  return false;
+}
+
+bool any_warning(const json& warnings, const std::string& part) {
+  for (const json& w : warnings)
+    if (w.dump().find(part) != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("bytes_as_utf8 keeps UTF-8 and reads other bytes as Latin-1", "[input][damaged-corpus]") {
+  CHECK(bytes_as_utf8("caf\xc3\xa9") == "caf\xc3\xa9");
+  CHECK(bytes_as_utf8("caf\xe9") == "caf\xc3\xa9");
+  CHECK(bytes_as_utf8("\xff\xfe") == "\xc3\xbf\xc3\xbe");
+  CHECK(bytes_as_utf8("\xed\xa0\x80") == "\xc3\xad\xc2\xa0\xc2\x80");  // a UTF-16 surrogate is not UTF-8
+  CHECK(bytes_as_utf8("\xe2\x82") == "\xc3\xa2\xc2\x82");              // a cut sequence
+  CHECK(printable("es\x1b[31mRED\n") == "es\\x1b[31mRED\\x0a");
+  CHECK(printable("a\xc2\x9b" "b") == "a\\u009bb");  // C1 CSI
+  CHECK(printable("caf\xc3\xa9") == "caf\xc3\xa9");
+}
+
+// #16.1: a program whose file name is Latin-1 (caf\xe9): the path in NT_FILE and the command
+// name in NT_PRPSINFO are not UTF-8.
+TEST_CASE("a Latin-1 file name in the core gives valid JSON, not an internal error", "[input][damaged-corpus]") {
+  TempDir dir;
+  CoreBytes core = corpus_core_bytes("crash_segv.gcore.core.zst");
+  REQUIRE(replace_in_notes(core, "crash_segv", "caf\xe9__segv") >= 2);
+  std::string file = dir.write("latin1.core", core);
+  const std::string utf8_path = "caf\xc3\xa9__segv";
+  for (const char* command : {"info", "threads", "maps"}) {
+    CAPTURE(command);
+    json doc = run_json(with_modules({command, file}));
+    CHECK(doc.dump().find(utf8_path) != std::string::npos);
+  }
+  json maps = run_json(with_modules({"maps", file}))["mappings"];
+  bool found = false;
+  for (const json& m : maps)
+    if (m["path"].is_string() && m["path"].get<std::string>().ends_with("/caf\xc3\xa9__segv")) found = true;
+  CHECK(found);
+  CliResult text = run_cli(with_modules({"info", file}));
+  CHECK(text.status == 0);
+  CHECK(text.out.find("caf\xc3\xa9__segv") != std::string::npos);
+}
+
+// #16.10: a process named es\x1b[31mRED must not colour the terminal.
+TEST_CASE("control characters from the core are escaped in text output", "[input][damaged-corpus]") {
+  TempDir dir;
+  CoreBytes core = corpus_core_bytes("crash_segv.gcore.core.zst");
+  REQUIRE(replace_in_notes(core, "crash_segv", "es\x1b[31mRED") >= 2);
+  std::string file = dir.write("esc.core", core);
+  for (const char* command : {"info", "threads", "maps"}) {
+    CAPTURE(command);
+    CliResult r = run_cli(with_modules({command, file}));
+    REQUIRE(r.status == 0);
+    CHECK(r.out.find('\x1b') == std::string::npos);
+    CHECK(r.err.find('\x1b') == std::string::npos);
+  }
+  CHECK(run_cli(with_modules({"info", file})).out.find("es\\x1b[31mRED") != std::string::npos);
+  // JSON carries the name exactly (as \u001b), for programs to read.
+  json info = run_json(with_modules({"info", file}));
+  CHECK(info.dump().find("es\\u001b[31mRED") != std::string::npos);
+}
+
+// #16.4: p_memsz 2^46 on [heap] used to cover libc and the stacks, which were then dropped as
+// "overlapping ranges": no allocator.
+TEST_CASE("one load segment with an absurd size is clipped, the others kept", "[input][damaged-corpus]") {
+  TempDir dir;
+  json truth = corpus_truth("census.kcore");
+  CoreBytes core = corpus_core_bytes("census.kcore.core.zst");
+  json before = run_json(with_modules({"info", corpus_core("census.kcore.core.zst")}));
+  uint64_t heap_chunk = std::stoull(truth["allocations"][0]["chunk"].get<std::string>(), nullptr, 16);
+  auto heap = load_holding(core, heap_chunk);
+  REQUIRE(heap);
+  set_phdr_field(core, heap->index, &Elf64_Phdr::p_memsz, uint64_t{1} << 46);
+  std::string file = dir.write("bigheap.core", core);
+
+  json info = run_json(with_modules({"info", file}));
+  CHECK(info["modules"].size() == before["modules"].size());
+  CHECK(info["threads"].size() == truth["threads"].size());
+  std::string where = "program header " + std::to_string(heap->index);
+  CHECK(any_warning(info["warnings"], where));
+  CHECK(any_warning(info["warnings"], "clipped"));
+  // The header's own file offset is named.
+  char offset[32];
+  std::snprintf(offset, sizeof offset, "offset %#llx: ", static_cast<unsigned long long>(heap->offset));
+  CHECK(any_warning(info["warnings"], std::string(offset) + where));
+  CHECK_FALSE(any_warning(info["warnings"], "overlapping"));
+  json maps = run_json(with_modules({"maps", file}))["mappings"];
+  CHECK(any_path_is(maps, "/usr/lib/x86_64-linux-gnu/libc.so.6"));
+  json heap_doc = run_json(with_modules({"heap", file}));
+  REQUIRE(heap_doc["allocators"].size() >= 1);
+  CHECK(heap_doc["allocators"][0]["name"] == "glibc");
+}
+
+TEST_CASE("a load segment leaving the canonical address space is dropped by index", "[input][damaged-corpus]") {
+  TempDir dir;
+  CoreBytes core = corpus_core_bytes("census.kcore.core.zst");
+  // The highest user segment (the main stack): nothing after it to clip against but vsyscall.
+  std::optional<PhdrAt> top;
+  for (const PhdrAt& p : program_headers(core))
+    if (p.ph.p_type == PT_LOAD && p.ph.p_vaddr < (uint64_t{1} << 47) && (!top || p.ph.p_vaddr > top->ph.p_vaddr)) top = p;
+  REQUIRE(top);
+  set_phdr_field(core, top->index, &Elf64_Phdr::p_memsz, uint64_t{1} << 46);
+  json info = run_json(with_modules({"info", dir.write("noncanonical.core", core)}));
+  CHECK(any_warning(info["warnings"], "program header " + std::to_string(top->index) + ": load segment"));
+  CHECK(any_warning(info["warnings"], "canonical"));
+  CHECK(info["modules"].size() == 3);
+}
+
+// #16.11: a note cut by a truncated file is not a "corrupt note header".
+TEST_CASE("a core cut inside its notes says the note was cut short", "[input][damaged-corpus]") {
+  TempDir dir;
+  CoreBytes core = corpus_core_bytes("crash_segv.gcore.core.zst");
+  auto file_note = find_note(core, NT_FILE);
+  REQUIRE(file_note);
+  core.resize(file_note->desc_offset + file_note->descsz / 2);  // gcore writes notes last
+  CliResult r = run_cli(with_modules({"info", dir.write("cut.core", core)}));
+  CHECK(r.status == 0);
+  CHECK(r.err.find("cut short") != std::string::npos);
+  CHECK(r.err.find("corrupt note header") == std::string::npos);
+}
+
+TEST_CASE("a cut inside the program header table says the lost headers' memory is not counted",
+          "[input][damaged-corpus]") {
+  TempDir dir;
+  CoreBytes core = corpus_core_bytes("census.kcore.core.zst");
+  std::vector<PhdrAt> headers = program_headers(core);
+  REQUIRE(headers.size() > 4);
+  core.resize(headers[4].offset + 10);  // headers 0..3 survive
+  CliResult r = run_cli({"info", dir.write("cut.core", core)});
+  CHECK(r.status == 0);
+  CHECK(r.err.find("only 4 of " + std::to_string(headers.size()) + " program headers") != std::string::npos);
+  CHECK(r.err.find("not counting the memory of the " + std::to_string(headers.size() - 4) + " lost program headers") !=
+        std::string::npos);
+}
+
+// #16.9: an empty gzip member, then junk: the empty stream is the problem.
+TEST_CASE("an empty gzip member followed by junk is reported as empty", "[input][damaged-corpus]") {
+  TempDir dir;
+  std::vector<uint8_t> gz = read_file(compress_with("gzip", dir.write("empty", std::string())));
+  CoreBytes junk = corpus_core_bytes("crash_segv.kcore.core.zst");
+  junk.resize(4096);
+  gz.insert(gz.end(), junk.begin(), junk.end());
+  CliResult r = run_cli({"info", dir.write("empty-then-junk.gz", gz)});
+  CHECK(r.status == 3);
+  CHECK(r.err.find("empty") != std::string::npos);
+  CHECK(r.err.find("offset 0") != std::string::npos);
+}
