@@ -6,6 +6,9 @@ namespace coresift {
 
 // Mappings from core load segments + NT_FILE, or from raw ranges + --maps text.
 std::vector<Mapping> build_mappings(const LoadedInputs& in, const std::vector<MapsEntry>& maps);
+// Mappings NT_FILE lists where the core has no load segment (gcore omits read-only file
+// mappings); none of their bytes are present.
+std::vector<Mapping> file_note_only_mappings(const CoreFile& core, const AddressSpace& mem);
 // Names anonymous mappings: heap, stacks, guards, arena heaps, vdso.
 void label_mappings(Process& p, const AddressSpace& mem);
 // End of the highest PT_LOAD (p_vaddr + p_memsz, .bss included) of the ELF image mapped at

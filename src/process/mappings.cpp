@@ -62,6 +62,7 @@ std::vector<Mapping> build_mappings(const LoadedInputs& in, const std::vector<Ma
       }
       out.push_back(std::move(m));
     }
+    for (Mapping& m : file_note_only_mappings(*in.core, in.memory)) out.push_back(std::move(m));
   }
   // Raw ranges: named by --maps lines where given, else one anonymous mapping each.
   FirstRangeIndex core_mappings = index_ranges(out);

@@ -3,6 +3,8 @@
 // was wrong, by program header index and file offset.
 #include <catch2/catch.hpp>
 #include <cstdio>
+#include <set>
+#include <tuple>
 
 #include "coresift/report/byte_strings.hpp"
 #include "support/cli.hpp"
@@ -171,4 +173,43 @@ TEST_CASE("an empty gzip member followed by junk is reported as empty", "[input]
   CHECK(r.status == 3);
   CHECK(r.err.find("empty") != std::string::npos);
   CHECK(r.err.find("offset 0") != std::string::npos);
+}
+
+// #9.6b: gdb's gcore leaves out read-only file mappings (text, .rodata) but lists them in
+// NT_FILE. The kernel core of the same program, which has a load segment for every mapping,
+// is the truth for what the gcore's maps must list.
+TEST_CASE("gcore cores list the file mappings gcore left out, as the kernel core does", "[input][gcore-files]") {
+  auto file_mappings = [](const std::string& stem) {
+    std::set<std::tuple<std::string, std::string, std::string, std::string, std::string>> out;
+    json doc = run_json(with_modules({"maps", corpus_core(stem + ".core.zst")}));
+    for (const json& m : doc["mappings"])
+      if (m["path"].is_string())
+        out.insert(std::make_tuple(m["start"].get<std::string>(), m["end"].get<std::string>(), m["perms"].get<std::string>(),
+                                   m["offset"].get<std::string>(), m["path"].get<std::string>()));
+    return out;
+  };
+  auto kernel = file_mappings("crash_segv.kcore");
+  auto gcore = file_mappings("crash_segv.gcore");
+  CHECK(kernel.size() >= 12);
+  CHECK(gcore == kernel);
+}
+
+TEST_CASE("show in a text mapping gcore left out names it and reads the module file", "[input][gcore-files]") {
+  json truth = corpus_truth("crash_segv.gcore");
+  std::string fn = truth["functions"]["crash_here"];
+  json doc = run_json(with_modules({"show", corpus_core("crash_segv.gcore.core.zst"), fn, "-n", "16"}));
+  REQUIRE(doc["mapping"].is_object());
+  CHECK(doc["mapping"]["perms"] == "r-x");
+  CHECK(doc["mapping"]["present_bytes"] == 0);
+  REQUIRE(doc["symbol"].is_object());
+  CHECK(doc["symbol"]["name"] == "crash_here");
+  CHECK(doc["present_bytes"] == 0);
+  CHECK(doc["file_bytes"] == 16);
+  // The bytes are the executable's own, at the mapping's file offset.
+  uint64_t addr = std::stoull(fn, nullptr, 16), start = std::stoull(doc["mapping"]["start"].get<std::string>(), nullptr, 16);
+  uint64_t offset = std::stoull(doc["mapping"]["offset"].get<std::string>(), nullptr, 16) + (addr - start);
+  std::vector<uint8_t> exe = read_file(doc["bytes_file"].get<std::string>());
+  REQUIRE(exe.size() >= offset + 16);
+  for (size_t i = 0; i < 16; ++i) CHECK(doc["bytes"][i] == exe[offset + i]);
+  CHECK(doc["bytes_file"].get<std::string>().ends_with("/crash_segv"));
 }
