@@ -176,6 +176,7 @@ void read_notes(const std::string& path, std::span<const uint8_t> bytes, uint64_
       else
         diag.warn(path, pos, fmt::format("corrupt note header (name size {}, data size {}); rest of the notes skipped",
                                          namesz, descsz));
+      core.notes_cut_at = pos;
       return;
     }
     std::string_view name(reinterpret_cast<const char*>(bytes.data() + name_off), namesz);
@@ -183,6 +184,7 @@ void read_notes(const std::string& path, std::span<const uint8_t> bytes, uint64_
     dec.decode(type, name, bytes.subspan(desc_off, descsz), pos);
     pos = next;
   }
+  if (pos < end || size < claimed) core.notes_cut_at = pos;
   if (pos < end && size < claimed)
     diag.warn(path, pos, fmt::format("note header cut short by the end of the file ({} of 12 bytes present); the notes "
                                      "from here on are lost", end - pos));
@@ -295,7 +297,9 @@ CoreFile read_elf_core(const std::string& path, std::span<const uint8_t> bytes, 
     get(bytes, at, ph);
     if (ph.p_type == PT_NOTE) {
       if (ph.p_offset >= bytes.size()) {
-        diag.warn(path, at, "note segment lies beyond the end of the file; notes skipped");
+        diag.warn(path, at, fmt::format("note segment at file offset {:#x} lies beyond the end of the file; notes lost",
+                                        ph.p_offset));
+        core.notes_cut_at = ph.p_offset;
         continue;
       }
       uint64_t size = std::min<uint64_t>(ph.p_filesz, bytes.size() - ph.p_offset);

@@ -33,22 +33,24 @@ std::optional<uint8_t> perms_from_elf(const AddressSpace& mem, uint64_t base, ui
 
 }  // namespace
 
-std::vector<Mapping> file_note_only_mappings(const CoreFile& core, const AddressSpace& mem) {
+std::vector<Mapping> file_note_only_mappings(const CoreFile& core, const std::vector<FileNoteEntry>& files,
+                                             const AddressSpace& mem) {
   std::vector<std::pair<uint64_t, uint64_t>> loads;  // sorted, merged
   for (const LoadSegment& l : core.loads) loads.push_back({l.vaddr, l.vaddr + l.memsz});
   std::sort(loads.begin(), loads.end());
   std::map<std::string, uint64_t> header_at;  // path → address of its offset-0 mapping
-  for (const FileNoteEntry& f : core.files)
+  for (const FileNoteEntry& f : files)
     if (f.file_offset == 0 && !header_at.count(f.path)) header_at[f.path] = f.start;
 
   std::vector<Mapping> out;
-  for (const FileNoteEntry& f : core.files) {
+  for (const FileNoteEntry& f : files) {
     // The parts of [f.start, f.end) that no load segment covers.
     auto it = std::upper_bound(loads.begin(), loads.end(), std::make_pair(f.start, ~uint64_t{0}));
     if (it != loads.begin()) --it;
     uint64_t cursor = f.start;
     auto emit = [&](uint64_t lo, uint64_t hi) {
-      if (hi <= lo) return;
+      // Mappings are whole pages: a sliver next to a load segment is not a left-out mapping.
+      if (hi <= lo || lo % 4096 != 0 || hi % 4096 != 0) return;
       Mapping m;
       m.start = lo;
       m.end = hi;
