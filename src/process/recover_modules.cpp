@@ -152,7 +152,8 @@ std::vector<FileNoteEntry> recover_file_entries(const CoreFile& core, const Addr
     }
     add_entries(img, path, out);
   }
-  diag.warn(core.path, std::nullopt,
+  if (images.empty()) return out;  // build_process warns that there are no modules, and why
+  diag.warn(core.path, core.notes_cut_at,
             fmt::format("no NT_FILE note{}: mapped files recovered from the {} ELF images in memory ({} named by the "
                         "dynamic linker's link map{}, {} by build-id under --sysroot/--module-dir, {} left unnamed)",
                         core.notes_cut_at ? fmt::format(" (the notes are cut at file offset {:#x})", *core.notes_cut_at)
