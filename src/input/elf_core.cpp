@@ -3,6 +3,7 @@
 #include <elf.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstring>
 
@@ -52,6 +53,12 @@ class NoteDecoder {
   }
 
  private:
+  struct NumberedEntry {
+    FileNoteEntry e;
+    uint64_t index;
+    uint64_t offset;
+  };
+
   void prstatus(std::span<const uint8_t> d, uint64_t off) {
     if (d.size() < kPrstatusMin) {
       diag_.warn(path_, off, fmt::format("NT_PRSTATUS note too short ({} bytes), thread skipped", d.size()));
@@ -125,7 +132,7 @@ class NoteDecoder {
       return;
     }
     uint64_t names = 16 + count * 24;
-    std::vector<FileNoteEntry> out;
+    std::vector<NumberedEntry> out;
     out.reserve(count);
     for (uint64_t i = 0; i < count; ++i) {
       FileNoteEntry e;
@@ -142,14 +149,59 @@ class NoteDecoder {
       size_t len = strnlen(p, d.size() - names);
       e.path.assign(p, len);
       names += len + 1;
-      if (e.end > e.start) out.push_back(std::move(e));
+      // "CORE" names pad to 8 bytes: the entry's own file offset, for the warnings.
+      uint64_t entry_off = off + 12 + 8 + 16 + i * 24;
+      if (const char* why = implausible_entry(e)) {
+        warn_entry(i, entry_off, e, why);
+        continue;
+      }
+      out.push_back({std::move(e), i, entry_off});
     }
-    core_.files = std::move(out);
+    core_.files = drop_overlapping_entries(std::move(out));
+  }
+
+  static const char* implausible_entry(const FileNoteEntry& e) {
+    if (e.end <= e.start) return "ends before it starts";
+    if (e.end > (uint64_t{1} << 47)) return "leaves the x86-64 user address space";
+    if (e.start % 4096 || e.end % 4096) return "is not page-aligned";
+    return nullptr;
+  }
+
+  void warn_entry(uint64_t i, uint64_t entry_off, const FileNoteEntry& e, const std::string& why) {
+    if (++entry_warnings_ > 16) return;  // a shredded note: the first few say enough
+    diag_.warn(path_, entry_off,
+               fmt::format("NT_FILE entry #{} [{:#x}, {:#x}) {}; that entry dropped, the others kept", i, e.start, e.end,
+                           why));
+  }
+
+  // Mappings never overlap: of two NT_FILE entries that do, one was damaged. The larger one
+  // is dropped (a damaged end swallows its neighbours), the other entries stay.
+  std::vector<FileNoteEntry> drop_overlapping_entries(std::vector<NumberedEntry> v) {
+    std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.e.start < b.e.start; });
+    std::vector<NumberedEntry> kept;
+    for (NumberedEntry& n : v) {
+      if (!kept.empty() && n.e.start < kept.back().e.end) {
+        NumberedEntry& prev = kept.back();
+        bool drop_prev = prev.e.end - prev.e.start > n.e.end - n.e.start;
+        const NumberedEntry& loser = drop_prev ? prev : n;
+        const NumberedEntry& winner = drop_prev ? n : prev;
+        warn_entry(loser.index, loser.offset, loser.e,
+                   fmt::format("overlaps entry #{} [{:#x}, {:#x})", winner.index, winner.e.start, winner.e.end));
+        if (drop_prev) prev = std::move(n);
+        continue;
+      }
+      kept.push_back(std::move(n));
+    }
+    std::vector<FileNoteEntry> out;
+    out.reserve(kept.size());
+    for (NumberedEntry& n : kept) out.push_back(std::move(n.e));
+    return out;
   }
 
   const std::string& path_;
   CoreFile& core_;
   Diagnostics& diag_;
+  int entry_warnings_ = 0;
 };
 
 // `size` is what the file holds of the note segment, `claimed` what its header promised:

@@ -213,3 +213,78 @@ TEST_CASE("show in a text mapping gcore left out names it and reads the module f
   for (size_t i = 0; i < 16; ++i) CHECK(doc["bytes"][i] == exe[offset + i]);
   CHECK(doc["bytes_file"].get<std::string>().ends_with("/crash_segv"));
 }
+
+namespace {
+
+// The allocators' answers that do not name files: arenas, chunk/extent census, findings.
+json heap_census(const json& heap) {
+  json out = json::array();
+  for (const json& a : heap["allocators"])
+    out.push_back({{"name", a["name"]}, {"arenas", a["arenas"]}, {"mmapped", a["mmapped"]}, {"findings", a["findings"]}});
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a gcore core cut before its notes recovers its modules from memory", "[input][damaged-corpus][recover]") {
+  TempDir dir;
+  CoreBytes core = corpus_core_bytes("census_je.gcore.core.zst");
+  auto first = notes(core);
+  REQUIRE_FALSE(first.empty());
+  uint64_t cut = first.front().offset + 100;  // gcore writes its notes after all the memory
+  core.resize(cut);
+  std::string path = dir.write("cut.core", core);
+
+  json info = run_json(with_modules({"info", path}));
+  for (const char* lib : {"libc.so.6", "libjemalloc.so.2", "ld-linux-x86-64.so.2"}) {
+    bool found = false;
+    for (const json& m : info["modules"]) found |= m["path"].get<std::string>().ends_with(lib);
+    CHECK(found);
+  }
+  // The executable, absent from the link map's names, is found by build-id under --module-dir.
+  json whole_info = run_json(with_modules({"info", corpus_core("census_je.gcore.core.zst")}));
+  CHECK(info["modules"].size() == whole_info["modules"].size());
+  char at[32];
+  std::snprintf(at, sizeof at, "%#llx", static_cast<unsigned long long>(first.front().offset));
+  CHECK(any_warning(info["warnings"], "no NT_FILE note"));
+  CHECK(any_warning(info["warnings"], std::string("cut at file offset ") + at));
+  CHECK(any_warning(info["warnings"], "link map"));
+
+  // The heap census is the undamaged core's (whose census the corpus tests check against truth).
+  json cut_heap = run_json(with_modules({"heap", path}));
+  json whole_heap = run_json(with_modules({"heap", corpus_core("census_je.gcore.core.zst")}));
+  REQUIRE(cut_heap["allocators"].size() == 2);
+  CHECK(heap_census(cut_heap) == heap_census(whole_heap));
+}
+
+TEST_CASE("one implausible NT_FILE entry is dropped alone, by index and offset", "[input][damaged-corpus][ntfile]") {
+  // Fuzz finding fuzz_heap-slow-scan-census_je-ntfile: byte 6 of entry #2's end flipped took
+  // 6 of 7 modules with it, silently. Also an end still inside user space that overlaps the rest.
+  json whole = run_json(with_modules({"heap", corpus_core("census_je.kcore.core.zst")}));
+  json whole_info = run_json(with_modules({"info", corpus_core("census_je.kcore.core.zst")}));
+  for (uint64_t new_end_hi : {0u, 1u}) {
+    TempDir dir;
+    CoreBytes core = corpus_core_bytes("census_je.kcore.core.zst");
+    auto note = find_note(core, NT_FILE);
+    REQUIRE(note);
+    uint64_t entry2 = note->desc_offset + 16 + 2 * 24, end_at = entry2 + 8;
+    if (new_end_hi == 0) core[end_at + 6] ^= 0xff;
+    else for (int i = 0; i < 8; ++i) core[end_at + i] = static_cast<uint8_t>(uint64_t{0x7ffff0000000} >> (8 * i));
+    std::string path = dir.write("ntfile.core", core);
+    json info = run_json(with_modules({"info", path}));
+    // Every module kept, at its base with its build-id (the dropped entry's own mapping is unnamed).
+    auto modules = [](const json& doc) {
+      std::set<std::tuple<std::string, std::string, std::string>> out;
+      for (const json& m : doc["modules"]) out.insert({m["base"].get<std::string>(), m["path"].get<std::string>(), m["build_id"].get<std::string>()});
+      return out;
+    };
+    CHECK(whole_info["modules"].size() == 7);
+    CHECK(modules(info) == modules(whole_info));
+    char at[32];
+    std::snprintf(at, sizeof at, "offset %#llx", static_cast<unsigned long long>(entry2));
+    CHECK(any_warning(info["warnings"], "NT_FILE entry #2"));
+    CHECK(any_warning(info["warnings"], at));
+    json heap = run_json(with_modules({"heap", path}));
+    CHECK(heap_census(heap) == heap_census(whole));
+  }
+}
