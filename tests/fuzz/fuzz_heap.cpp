@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -24,6 +25,7 @@
 #include <ostream>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "coresift/report/group_report.hpp"
@@ -146,7 +148,25 @@ class NullBuf : public std::streambuf {
   std::streamsize xsputn(const char*, std::streamsize n) override { return n; }
 };
 
-// What the CLI's commands compute, each result rendered and dumped so the renderers run too.
+// Known defect, tolerated so that fuzzing goes on past it (the damage sweep lists it too):
+// bytes of a damaged NT_FILE path reach the JSON documents unchecked, and dumping invalid
+// UTF-8 throws type_error 316 (the CLI exits 4, "internal error"). Reproducer:
+// crashes/fuzz_heap-utf8-ntfile-path. Delete this when the reports sanitise strings.
+constexpr bool kTolerateInvalidUtf8 = true;
+
+// Dumps the document (what --json prints) and renders it (what the text mode prints).
+void emit(std::ostream& out, const nlohmann::json& doc, std::string (*render)(const nlohmann::json&)) {
+  try {
+    out << doc.dump();
+  } catch (const nlohmann::json::type_error& e) {
+    if (!kTolerateInvalidUtf8 || e.id != 316) throw;
+    static bool said = false;
+    if (!std::exchange(said, true)) std::fprintf(stderr, "fuzz_heap: KNOWN: %s\n", e.what());
+  }
+  out << render(doc);
+}
+
+// What the CLI's commands compute, each result dumped and rendered so the reports run too.
 void analyse(const std::string& path) {
   static NullBuf null_buf;
   static std::ostream null(&null_buf);
@@ -155,14 +175,13 @@ void analyse(const std::string& path) {
   o.module_dirs = {corpus_dir() + "/bin"};
   try {
     std::unique_ptr<Session> s = Session::open(o);
-    null << info_text(info_json(*s)) << threads_text(threads_json(*s));
-    nlohmann::json heap = heap_json(*s);
-    null << heap.dump() << heap_text(heap);
+    emit(null, info_json(*s), info_text);
+    emit(null, threads_json(*s), threads_text);
+    emit(null, heap_json(*s), heap_text);
     write_chunks(*s, ChunkFilter{}, ChunkFormat::kCsv, null);
-    null << groups_text(groups_json(*s, GroupBy::kSignature, 0));
-    null << leaks_text(leaks_json(*s, false));
-    nlohmann::json owners = owners_json(*s, 0);
-    null << owners.dump() << owners_text(owners);
+    emit(null, groups_json(*s, GroupBy::kSignature, 0), groups_text);
+    emit(null, leaks_json(*s, false), leaks_text);
+    emit(null, owners_json(*s, 0), owners_text);
   } catch (const InputError&) {
   }
 }
