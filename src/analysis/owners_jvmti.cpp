@@ -13,9 +13,12 @@
 //   table:        +0 int bucket count, +8 bucket array (count * 8 bytes);
 //   entry:        +8 next entry (chains end in NULL), +0x18 the jlong tag — an agent's
 //                 malloc'd data when it is a chunk start (jdwp: the class signature).
+// With Native Memory Tracking each of these blocks sits 16 bytes into its chunk, behind
+// HotSpot's malloc header, and the pointers between them point at the blocks, not the chunks.
 #include <algorithm>
 #include <optional>
 
+#include "nmt_block.hpp"
 #include "owners_internal.hpp"
 
 namespace coresift {
@@ -58,74 +61,97 @@ bool in_libjvm(const Process& p, uint64_t addr) {
   return false;
 }
 
+// HotSpot's 16-byte NMT malloc header (nmt_block.hpp) in front of a block: with
+// -XX:NativeMemoryTracking every os::malloc'd structure, JVMTI's included, starts 16 bytes
+// into its chunk and every pointer to it points there.
+constexpr uint64_t kNmtHeader = kNmtHeaderBytes;
+
 struct TagMapWalk {
   const AddressSpace& mem;
   const NodeView& index;
 
   uint64_t word(uint64_t addr) const { return mem.read_u64(addr).value_or(0); }
 
-  // Words [from, from + n) of a node, as (offset, value) pointing at other chunk starts.
+  // Where a block's data starts: the chunk start, or after the NMT header.
+  uint64_t payload(uint32_t node) const {
+    uint64_t a = index.node_address(node);
+    return is_nmt_block(mem, a, index.node_size(node)) ? a + kNmtHeader : a;
+  }
+  uint64_t payload_size(uint32_t node) const { return index.node_size(node) - (payload(node) - index.node_address(node)); }
+
+  // The live chunk whose block ptr points at: a chunk start, or the payload after an NMT header.
+  std::optional<uint32_t> block_at(uint64_t ptr) const {
+    if (auto n = node_at(index, ptr)) return n;
+    if (ptr < kNmtHeader) return std::nullopt;
+    auto n = node_at(index, ptr - kNmtHeader);
+    if (n && payload(*n) == ptr) return n;
+    return std::nullopt;
+  }
+
+  // Words [from, from + n) of a node's payload, as (value) pointing at other blocks.
   template <class F>
-  void for_each_chunk_pointer(uint32_t node, uint64_t from, uint64_t n, F&& f) const {
-    uint64_t base = index.node_address(node);
-    uint64_t end = std::min(index.node_size(node), from + n);
-    for (uint64_t at = from; at + 8 <= end; at += 8)
-      if (auto t = node_at(index, word(base + at)); t && f(*t)) return;
+  void for_each_block_pointer(uint32_t node, uint64_t from, uint64_t n, F&& f) const {
+    uint64_t base = payload(node);
+    uint64_t end = std::min(payload_size(node), from + n);
+    for (uint64_t at = from; at + 8 <= end; at += 8) {
+      uint64_t w = word(base + at);
+      if (auto t = block_at(w); t && f(*t, w)) return;
+    }
   }
 
   // The table behind a tag map: a bucket count and a bucket array of exactly that many slots.
-  bool is_table(uint32_t table, uint32_t& buckets, uint32_t& count) const {
-    if (index.node_size(table) < 16) return false;
-    uint64_t a = index.node_address(table);
-    count = mem.read_u32(a).value_or(0);
+  bool is_table(uint64_t table, uint32_t table_node, uint32_t& buckets, uint32_t& count) const {
+    if (payload_size(table_node) < 16) return false;
+    count = mem.read_u32(table).value_or(0);
     if (count == 0 || count > kMaxBuckets) return false;
-    auto b = node_at(index, word(a + 8));
+    auto b = block_at(word(table + 8));
     if (!b) return false;
-    uint64_t size = index.node_size(*b);
+    uint64_t size = payload_size(*b);
     if (size < uint64_t{count} * 8 || size >= uint64_t{count} * 8 + 32) return false;
     buckets = *b;
     return true;
   }
 
-  // Every entry on every chain, then the tags that are chunk starts; false (nothing added)
-  // when a slot or link is not a live chunk start, or a chain does not end.
+  // Every entry on every chain, then the tags that are blocks; false (nothing added) when a
+  // slot or link is not a live block, or a chain does not end.
   bool entries(uint32_t buckets, uint32_t count, std::vector<uint32_t>& out) const {
     const size_t first = out.size();
     const uint64_t limit = index.nodes();  // no chain is longer than the number of chunks
     uint64_t walked = 0;
-    uint64_t slots = index.node_address(buckets);
+    uint64_t slots = payload(buckets);
     auto fail = [&] {
       out.resize(first);
       return false;
     };
+    std::vector<uint64_t> tags;
     for (uint32_t i = 0; i < count; ++i) {
       auto head = mem.read_u64(slots + uint64_t{i} * 8);
       if (!head) return fail();
       for (uint64_t e = *head; e != 0;) {
-        auto n = node_at(index, e);
-        if (!n || index.node_size(*n) < kEntryMinSize || ++walked > limit) return fail();
+        auto n = block_at(e);
+        if (!n || payload_size(*n) < kEntryMinSize || ++walked > limit) return fail();
         out.push_back(*n);
+        tags.push_back(word(e + kEntryTag));
         auto next = mem.read_u64(e + kEntryNext);
         if (!next) return fail();
         e = *next;
       }
     }
-    const size_t end = out.size();
-    for (size_t k = first; k < end; ++k)
-      if (auto tag = node_at(index, word(index.node_address(out[k]) + kEntryTag))) out.push_back(*tag);
+    for (uint64_t tag : tags)
+      if (auto t = block_at(tag)) out.push_back(*t);
     return true;
   }
 
   // The env's tag map and everything it holds, or nothing.
   std::vector<uint32_t> follow(uint32_t env) const {
     std::vector<uint32_t> out;
-    const uint64_t env_addr = index.node_address(env);
-    for_each_chunk_pointer(env, 16, kEnvScanBytes, [&](uint32_t map) {
-      if (word(index.node_address(map)) != env_addr) return false;  // the tag map points back
+    const uint64_t env_addr = payload(env);
+    for_each_block_pointer(env, 16, kEnvScanBytes, [&](uint32_t map, uint64_t map_addr) {
+      if (word(map_addr) != env_addr) return false;  // the tag map points back
       bool found = false;
-      for_each_chunk_pointer(map, 8, kTagMapScanBytes, [&](uint32_t table) {
+      for_each_block_pointer(map, 8, kTagMapScanBytes, [&](uint32_t table, uint64_t table_addr) {
         uint32_t buckets = 0, count = 0;
-        if (!is_table(table, buckets, count)) return false;
+        if (!is_table(table_addr, table, buckets, count)) return false;
         std::vector<uint32_t> walked{map, table, buckets};
         if (!entries(buckets, count, walked)) return false;
         out = std::move(walked);
@@ -145,17 +171,17 @@ void claim_jvmti_tag_maps(Session& s, const ChunkTable& table, const std::vector
   const Process& p = s.process();
   const NodeView index{table, chunk_row};
   const uint32_t chunks = static_cast<uint32_t>(index.nodes());
+  TagMapWalk walk{mem, index};
   // Candidates: agent-owned by content, JVMTI magic at +8, function table in libjvm.
   std::vector<std::pair<uint32_t, uint16_t>> envs;  // (node, agent owner)
   for (uint32_t v = 0; v < chunks; ++v) {
     if (own[v] == kNoOwner || OwnerAnalysis::evidence(own[v]) != OwnerEvidence::kContent) continue;
     uint16_t o = OwnerAnalysis::owner_index(own[v]);
-    if (owners.owners()[o].kind != OwnerKind::kAgent || index.node_size(v) < 0x100) continue;
-    uint64_t a = index.node_address(v);
+    if (owners.owners()[o].kind != OwnerKind::kAgent || walk.payload_size(v) < 0x100) continue;
+    uint64_t a = walk.payload(v);
     if (mem.read_u32(a + 8).value_or(0) != kJvmtiMagic || !in_libjvm(p, mem.read_u64(a).value_or(0))) continue;
     envs.push_back({v, o});
   }
-  TagMapWalk walk{mem, index};
   for (auto [env, agent] : envs)
     for (uint32_t n : walk.follow(env)) {
       uint16_t& o = own[n];

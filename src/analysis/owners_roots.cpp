@@ -1,10 +1,11 @@
 // The virtual root's children: every root reference is attributed to the owner of the memory
 // that holds it — a module's static data (or .bss), the module of the stack frame whose
 // slots hold it (frame k covers [sp_k, sp_k+1)), the module of the thread's innermost frame
-// for registers — or to its anonymous mapping.
+// for registers, the module beside a writable data file — or to its anonymous mapping.
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <string_view>
 #include <unordered_map>
 
 #include "owners_internal.hpp"
@@ -21,6 +22,26 @@ const Thread* thread_of(const Process& p, int tid) {
   for (const Thread& t : p.threads)
     if (t.tid == tid) return &t;
   return nullptr;
+}
+
+std::string_view dir_of(std::string_view path) {
+  size_t k = path.rfind('/');
+  return k == std::string_view::npos ? std::string_view{} : path.substr(0, k);
+}
+
+// The one module whose file is in the same directory as a writable data file the process
+// mapped (HotSpot's CDS archive lib/server/classes.jsa beside lib/server/libjvm.so): its
+// roots are that module's. -1 for anonymous memory, or when no or several modules are there.
+int module_beside(const Process& p, const std::string& path) {
+  std::string_view dir = dir_of(path);
+  if (dir.empty()) return -1;
+  int found = -1;
+  for (size_t k = 0; k < p.modules.size(); ++k)
+    if (dir_of(p.modules[k].path) == dir && p.modules[k].path != path) {
+      if (found >= 0) return -1;
+      found = static_cast<int>(k);
+    }
+  return found;
 }
 
 }  // namespace
@@ -77,9 +98,13 @@ RootPseudoNodes root_pseudo_nodes(Session& s, const ReferenceGraph& g, const Own
           ps = owner_pseudo(0);
           break;
         }
+        if (int k = module_beside(p, m->path); k >= 0) {
+          ps = owner_pseudo(owners.of_module(k));
+          break;
+        }
         uint64_t index = static_cast<uint64_t>(m - p.mappings.data());
         ps = pseudo(uint64_t{1} << 32 | index, 0, [&] {
-          return fmt::format("root:anon:{:#x}{}", m->start, m->label.empty() ? "" : " " + m->label);
+          return fmt::format("root:anon:{:#x}{}", m->start, m->display_name().empty() ? "" : " " + m->display_name());
         });
         break;
       }

@@ -6,6 +6,7 @@
 
 #include "coresift/analysis/hotspot_arena.hpp"
 #include "coresift/analysis/references.hpp"
+#include "nmt_block.hpp"
 
 namespace coresift {
 namespace {
@@ -16,28 +17,50 @@ struct RootRegion {
   int tid;
 };
 
-bool holds_chunks(const Mapping& m) {
-  return m.label == "[heap]" || m.label == "[arena-heap]" || m.label == "[arena-reserve]";
+// A mapping labelled as a glibc heap is skipped only when the chunk table has a chunk in it:
+// the label is a guess from the address (HotSpot's compressed class space is 64 MiB-aligned
+// too and looks like an arena heap), and memory no allocator claims is not allocator-owned.
+bool holds_chunks(const Mapping& m, const ChunkTable& t) {
+  if (m.label != "[heap]" && m.label != "[arena-heap]") return false;
+  auto it = std::lower_bound(t.chunks.begin(), t.chunks.end(), m.start,
+                             [](const Chunk& c, uint64_t a) { return c.address < a; });
+  return it != t.chunks.end() && it->address < m.end;
 }
 
-std::vector<RootRegion> root_regions(const Process& p) {
+// Every readable mapping that is not allocator-owned heap is a root, JIT code (rwx anonymous
+// memory) and writable file mappings (the CDS archive classes.jsa) included, except:
+//  * a module's code (file-backed, executable, not writable): instructions from the file,
+//    not pointers the program stored;
+//  * other read-only file mappings (lib/modules, mapped jars, locale files): the file's bytes;
+//  * the kernel's pages ([vvar], [vdso], [vsyscall]), guard pages and reservations
+//    ([arena-reserve], [reserved]: PROT_NONE in the process, though gcore dumps them as
+//    readable zeros): no program data;
+//  * a stack below its thread's stack pointer (less the red zone), and a stack no thread's
+//    stack pointer is in (kept by glibc for reuse after its thread exited): dead frames.
+std::vector<RootRegion> root_regions(const Process& p, const ChunkTable& table) {
   std::vector<RootRegion> out;
   for (size_t i = 0; i < p.mappings.size(); ++i) {
     const Mapping& m = p.mappings[i];
-    if (!(m.perms & kPermRead) || holds_chunks(m) || (m.perms & kPermExec)) continue;
+    if (!(m.perms & kPermRead) || holds_chunks(m, table) || m.label.starts_with("[v") || m.label.starts_with("[guard") ||
+        m.label == "[arena-reserve]" || m.label == "[reserved]")
+      continue;
     if (m.label.starts_with("[stack")) {
       // Live part of a stack: from the stack pointer (less the red zone) to the top.
       for (const Thread& t : p.threads)
         if (m.contains(t.sp())) out.push_back({std::max(m.start, t.sp() - 128), m.end, RootKind::kStack, t.tid});
       continue;
     }
+    const bool writable = m.perms & kPermWrite;
     if (!m.path.empty()) {
-      if (p.module_at(m.start)) out.push_back({m.start, m.end, RootKind::kStatic, 0});
+      if (p.module_at(m.start)) {
+        if (writable || !(m.perms & kPermExec)) out.push_back({m.start, m.end, RootKind::kStatic, 0});
+      } else if (writable) {
+        out.push_back({m.start, m.end, RootKind::kAnon, 0});
+      }
       continue;
     }
-    if (!(m.perms & kPermWrite) || m.label.starts_with("[guard") || m.label == "[vvar]") continue;
     // An anonymous mapping right after a module's file mapping is that module's .bss.
-    bool bss = i > 0 && p.mappings[i - 1].end == m.start && !p.mappings[i - 1].path.empty() &&
+    bool bss = writable && i > 0 && p.mappings[i - 1].end == m.start && !p.mappings[i - 1].path.empty() &&
                p.module_at(p.mappings[i - 1].start);
     out.push_back({m.start, m.end, bss ? RootKind::kStatic : RootKind::kAnon, 0});
   }
@@ -90,6 +113,19 @@ void for_each_candidate(const AddressSpace& mem, const ChunkIndex& idx, uint64_t
   }
 }
 
+// Nodes that are HotSpot NMT blocks: a word pointing 16 bytes into one points at the block
+// itself (its payload), so it is a start pointer, not an interior one. Empty when no libjvm
+// is loaded (no NMT headers can exist).
+std::vector<bool> nmt_blocks(const AddressSpace& mem, const Process& p, const ChunkIndex& idx) {
+  bool jvm = false;
+  for (const Module& m : p.modules) jvm = jvm || m.path.ends_with("/libjvm.so");
+  std::vector<bool> out;
+  if (!jvm) return out;
+  out.resize(idx.nodes());
+  for (uint32_t n = 0; n < idx.nodes(); ++n) out[n] = is_nmt_block(mem, idx.node_address(n), idx.node_size(n));
+  return out;
+}
+
 }  // namespace
 
 ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
@@ -97,6 +133,11 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
   const ChunkIndex& idx = g.index;
   const AddressSpace& mem = s.memory();
   const Process& p = s.process();
+  const std::vector<bool> nmt = nmt_blocks(mem, p, idx);
+  auto is_start = [&](uint32_t n, uint64_t w) {
+    uint64_t a = idx.node_address(n);
+    return w == a || (!nmt.empty() && nmt[n] && w == a + kNmtHeaderBytes);
+  };
 
   // glibc's thread control block keeps `dtv` (at fs_base + 8) pointing one entry into the
   // calloc'd DTV: a known interior pointer that holds the DTV as firmly as a start pointer.
@@ -107,24 +148,30 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
   };
   // glibc's bins and top (main_arena, in libc's data) point at chunk headers; a free chunk's
   // header is the last 8 usable bytes of the chunk before it, so such a word looks like an
-  // interior pointer into that neighbour. It is allocator bookkeeping, not a reference.
+  // interior pointer into that neighbour. It is allocator bookkeeping, not a reference —
+  // unless the chunk behind that header is live (no bin holds it): with HotSpot's NMT a
+  // pointer 16 bytes into a 24-byte chunk is the block's own address.
   auto next_chunk_header = [&](uint32_t node, uint64_t w) {
     const Chunk& c = table.chunks[idx.chunk_of_node(node)];
-    return c.size >= 8 && w == c.address + c.size - 8 && c.allocator < table.allocators.size() &&
-           table.allocators[c.allocator].name == "glibc";
+    if (c.size < 8 || w != c.address + c.size - 8 || c.allocator >= table.allocators.size() ||
+        table.allocators[c.allocator].name != "glibc")
+      return false;
+    auto next = std::lower_bound(table.chunks.begin(), table.chunks.end(), w + 16,
+                                 [](const Chunk& k, uint64_t a) { return k.address < a; });
+    return next == table.chunks.end() || next->address != w + 16 || next->state == ChunkState::kFree;
   };
   // The root scan runs on its own thread next to the heap workers (it only writes g.roots and
   // g.scanned_root_bytes). A mapping the labeller did not recognise as a heap makes it visit
   // millions of small gaps between chunks, so the segment hint is kept across gaps.
   auto scan_roots = [&] {
     const Segment* hint = nullptr;
-    for (const RootRegion& r : root_regions(p))
+    for (const RootRegion& r : root_regions(p, table))
       outside_chunks(table, r.lo, r.hi, [&](uint64_t lo, uint64_t hi) {
         g.scanned_root_bytes += hi - lo;
         for_each_candidate(mem, idx, lo, hi, hint, [&](uint64_t at, uint64_t w) {
           int64_t n = idx.find(w);
           if (n < 0) return;
-          bool interior = w != idx.node_address(static_cast<uint32_t>(n)) && !known_interior(at);
+          bool interior = !is_start(static_cast<uint32_t>(n), w) && !known_interior(at);
           if (interior && next_chunk_header(static_cast<uint32_t>(n), w)) return;
           g.roots.push_back({static_cast<uint32_t>(n), r.kind, interior, at, r.tid});
         });
@@ -176,7 +223,7 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
       for_each_candidate(mem, idx, a, a + sz, hint, [&](uint64_t, uint64_t word) {
         int64_t t = idx.find(word);
         if (t < 0 || t == n) return;
-        bool interior = word != idx.node_address(static_cast<uint32_t>(t));
+        bool interior = !is_start(static_cast<uint32_t>(t), word);
         out[k++] = static_cast<uint32_t>(t) | (interior ? kInteriorBit : 0);
         ++count;
       });
@@ -194,7 +241,7 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
       if (r >= kOrigRax) continue;  // general-purpose registers only (r15 … rdi)
       int64_t n = idx.find(t.regs[r]);
       if (n < 0) continue;
-      bool interior = t.regs[r] != idx.node_address(static_cast<uint32_t>(n));
+      bool interior = !is_start(static_cast<uint32_t>(n), t.regs[r]);
       if (interior && next_chunk_header(static_cast<uint32_t>(n), t.regs[r])) continue;
       g.roots.push_back({static_cast<uint32_t>(n), RootKind::kRegister, interior, static_cast<uint64_t>(r), t.tid});
     }

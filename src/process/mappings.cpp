@@ -96,6 +96,22 @@ std::vector<Mapping> build_mappings(const LoadedInputs& in, const std::vector<Ma
   return out;
 }
 
+namespace {
+
+// glibc's heap_info at the start of an arena heap: ar_ptr is a malloc_state right after a
+// heap_info (the first heap holds its arena), prev is 0 or another 64 MiB-aligned heap, size
+// a page multiple up to 64 MiB. An mmapped chunk that happens to sit on a 64 MiB boundary
+// starts with prev_size 0, so it is not taken for one. Absent bytes: keep the old guess.
+bool looks_like_heap_info(const AddressSpace& mem, uint64_t start) {
+  uint64_t w[3];
+  if (mem.read(start, w, sizeof w) != sizeof w) return mem.present_parts(start, start + sizeof w).empty();
+  uint64_t ar_off = w[0] & (kArenaHeapAlign - 1);
+  return (ar_off == 0x20 || ar_off == 0x30) && (w[1] % kArenaHeapAlign) == 0 && w[2] != 0 && w[2] % 4096 == 0 &&
+         w[2] <= kArenaHeapAlign;
+}
+
+}  // namespace
+
 void label_mappings(Process& p, const AddressSpace& mem) {
   auto& maps = p.mappings;
   FirstRangeIndex by_address = index_ranges(maps);
@@ -128,7 +144,8 @@ void label_mappings(Process& p, const AddressSpace& mem) {
   for (size_t i = 0; i < maps.size(); ++i) {
     Mapping& m = maps[i];
     if (!unnamed(m)) continue;
-    if (m.start % kArenaHeapAlign == 0 && (m.perms & kPermWrite) && m.size() <= kArenaHeapAlign) {
+    if (m.start % kArenaHeapAlign == 0 && (m.perms & kPermWrite) && m.size() <= kArenaHeapAlign &&
+        looks_like_heap_info(mem, m.start)) {
       m.label = "[arena-heap]";
       if (i + 1 < maps.size() && unnamed(maps[i + 1]) && maps[i + 1].start == m.end && inaccessible(maps[i + 1]) &&
           maps[i + 1].end <= m.start + kArenaHeapAlign)

@@ -1,7 +1,7 @@
 // The reference graph: which live chunks point at which (any aligned word equal to an
 // address inside a live chunk), and which chunks the roots point at. Roots are the memory
 // that is not heap: module data and .bss, every thread's stack from its stack pointer up,
-// registers, and other writable mappings. Free chunks and allocator-owned ranges are never
+// registers, and other readable mappings (reference_graph.cpp says which are left out, why). Free chunks and allocator-owned ranges are never
 // scanned, so stale pointers in freed memory keep nothing alive; nor are chunks free at a
 // second-level allocator (HotSpot's pooled arena chunks), but for their free-list link.
 #pragma once

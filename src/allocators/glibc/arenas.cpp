@@ -80,7 +80,7 @@ void main_heaps(Ctx& c, ArenaState& a) {
   uint64_t first = align16(sbrk);
   auto top_end = [&](uint64_t region_end) {
     uint64_t e = a.top + a.top_size;
-    if (a.top_size >= kMinChunk && a.top_size <= a.system_mem && e > a.top && e <= region_end) return e;
+    if (a.top_size >= kMinChunk && a.top_size <= a.mem_bound() && e > a.top && e <= region_end) return e;
     return region_end;
   };
   if (base_map && top_map == base_map && a.top >= first) {
@@ -116,6 +116,10 @@ void thread_heaps(Ctx& c, ArenaState& a) {
   std::vector<std::pair<uint64_t, HeapInfo>> chain;
   auto hi = read_heap_info(c, h);
   std::string why;
+  if (!hi && c.is_absent(h, 32) && c.s.memory().is_mapped(h)) {
+    c.absent(h, fmt::format("the heap_info of arena {:#x}", a.address));
+    return;
+  }
   if (!hi || hi->ar_ptr != a.address || !sane_heap_info(c, h, *hi, &why)) {
     c.finding("bad-heap-info", h,
               hi ? fmt::format("expected the heap_info of arena {:#x} under its top chunk {:#x}, found ar_ptr {:#x}{}",
@@ -160,7 +164,7 @@ void thread_heaps(Ctx& c, ArenaState& a) {
     a.heaps.push_back(r);
   }
   std::sort(a.heaps.begin(), a.heaps.end(), [](const HeapRegion& x, const HeapRegion& y) { return x.first < y.first; });
-  if (total != a.system_mem)
+  if (total != a.system_mem && !a.system_mem_bad)
     c.finding("system-mem-mismatch", a.address,
               fmt::format("expected system_mem {:#x} (sum of {} heap sizes), found {:#x}", total, chain.size(), a.system_mem));
 }
@@ -208,6 +212,10 @@ void read_arenas(Ctx& c) {
       break;
     }
     ArenaState a;
+    if (!(next & 7) && c.s.memory().is_mapped(next) && c.is_absent(next, c.layout.ms_size)) {
+      c.absent(next, fmt::format("the arena ring (malloc_state {:#x})", next));
+      break;
+    }
     if (seen.size() > 65536 || !plausible_malloc_state(c, next, false) || !read_arena(c, next, a)) {
       c.finding("arena-ring-broken", next,
                 fmt::format("expected a malloc_state at {:#x} (next of arena {:#x}), found none", next, c.arenas.back().address));
@@ -238,8 +246,10 @@ void read_arenas(Ctx& c) {
         break;
       }
   for (ArenaState& a : c.arenas) {
+    check_arena_fields(c, a);
     if (a.main) main_heaps(c, a);
     else if (a.initialized) thread_heaps(c, a);
+    check_main_system_mem(c, a);
   }
 }
 

@@ -43,13 +43,17 @@ void walk_fastbins(Ctx& c, const ArenaState& a) {
                               i, p));
         break;
       }
+      if (c.is_absent(p, 24)) {
+        c.absent(p, fmt::format("fastbin {} of arena {:#x}", i, a.address));
+        break;
+      }
       if (cyc.step(p)) {
         c.finding("fastbin-double-free", p,
                   fmt::format("expected fastbin {} of arena {:#x} to end, found a cycle through {:#x} (a chunk freed twice)", i,
                               a.address, p));
         break;
       }
-      uint64_t sz = chunksize(c.mem.u64_or(p + 8, 0));
+      uint64_t sz = chunksize(*c.mem.u64(p + 8));
       if (fastbin_index(sz) != i)
         c.finding("fastbin-index-mismatch", p,
                   fmt::format("expected chunk size {:#x} in fastbin {}, found {:#x}", (i + 2) * 16, i, sz));
@@ -57,7 +61,7 @@ void walk_fastbins(Ctx& c, const ArenaState& a) {
         c.finding("fastbin-index-mismatch", p,
                   fmt::format("expected fastbin chunks up to global_max_fast {:#x}, found {:#x}", c.global_max_fast, sz));
       c.frees.emplace_back(p, ChunkBin::kFastbin);
-      uint64_t stored = c.mem.u64_or(p + 16, 0);
+      uint64_t stored = *c.mem.u64(p + 16);
       link_at = p + 16;
       p = l.safe_linking ? reveal(p + 16, stored) : stored;
     }
@@ -65,7 +69,7 @@ void walk_fastbins(Ctx& c, const ArenaState& a) {
 }
 
 bool bin_size_ok(const ArenaState& a, int i, uint64_t sz) {
-  if (i == 1) return sz >= kMinChunk && sz <= std::max<uint64_t>(a.system_mem, kMinChunk);
+  if (i == 1) return sz >= kMinChunk && sz <= std::max<uint64_t>(a.mem_bound(), kMinChunk);
   if (i < 64) return sz < kMinLargeSize && smallbin_index(sz) == i;
   return sz >= kMinLargeSize && largebin_index(sz) == i;
 }
@@ -139,7 +143,10 @@ void walk_bin(Ctx& c, const ArenaState& a, int i, uint64_t cap) {
       return;
     }
     uint64_t w[4];
-    if (!c.mem.read(p + 8, w, 24)) break;
+    if (!c.mem.read(p + 8, w, 24)) {
+      c.absent(p, fmt::format("{} bin {} of arena {:#x}", kname, i, a.address));
+      return;
+    }
     uint64_t sz = chunksize(w[0]), pfd = w[1], pbk = w[2];
     if (pbk != prev)
       c.finding("bin-link-corrupt", p,
@@ -172,7 +179,10 @@ void collect_bins(Ctx& c) {
     if (!a.initialized || !a.lists_known) continue;
     walk_fastbins(c, a);
     uint64_t cap = heap_bytes(a) / kMinChunk + 1;
-    for (int i = 1; i < kNumBins; ++i) walk_bin(c, a, i, cap);
+    for (int i = 1; i < kNumBins; ++i) {
+      walk_bin(c, a, i, cap);
+      if (i >= 64 && a.bins[2 * (i - 1)] != a.bin_at(i, c.layout)) check_nextsize(c, a, i, cap);
+    }
   }
 }
 

@@ -85,7 +85,7 @@ void check_free_refs(Ctx& c) {
     size_t j = i + 1;
     while (j < c.frees.size() && c.frees[j].chunk() == c.frees[i].chunk()) ++j;
     const FreeRef& f = c.frees[i];
-    if (!f.matched())
+    if (!f.matched() && !c.is_absent(f.chunk()))
       c.finding("bin-entry-not-a-chunk", f.chunk(),
                 fmt::format("expected the {} entry {:#x} to start a chunk of a heap walk, found no chunk starting there",
                             bin_name(f.bin()), f.chunk()));
@@ -146,9 +146,12 @@ void add_bloat_note(Ctx& c) {
   uint64_t reserved = 0, system = 0, thread_reserved = 0;
   size_t thread_arenas = 0;
   for (const ArenaState& a : c.arenas) {
-    system += a.system_mem;
-    uint64_t r = 0;
-    for (const HeapRegion& h : a.heaps) r += h.info ? kHeapMax : h.end - h.first;
+    uint64_t r = 0, used = 0;
+    for (const HeapRegion& h : a.heaps) {
+      r += h.info ? kHeapMax : h.end - h.first;
+      used += h.end - h.first;
+    }
+    system += a.system_mem_bad ? used : a.system_mem;  // a damaged field is not a size
     reserved += r;
     if (!a.main) {
       thread_arenas++;

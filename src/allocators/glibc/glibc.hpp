@@ -6,11 +6,15 @@
 //   disasm.cpp     Capstone decoding of exported malloc functions
 //   version.cpp    glibc version detection
 //   locate.cpp     main_arena and mp_ (symbols, disassembly, memory scan)
+//   arena_score.cpp  how well a malloc_state candidate validates
+//   arena_checks.cpp findings for implausible malloc_state fields
 //   arenas.cpp     malloc_state, the arena ring, heap_info chains
 //   tcache.cpp     per-thread tcaches
 //   bins.cpp       fastbins, unsorted, small and large bins
+//   nextsize.cpp   the nextsize ring of large bins
 //   heap_walk.cpp  the chunk-by-chunk walk of every heap
 //   mmapped.cpp    mmapped chunks
+//   mmapped_choice.cpp  which mmapped-chunk candidates mp_'s totals allow
 //   checks.cpp     cross checks after the walk (double frees, counts, abort message)
 //   raw_dump.cpp   walking raw memory ranges without a core
 //   glibc_walker.cpp  the AllocatorWalker that ties them together
@@ -250,6 +254,9 @@ struct ArenaState {
   bool initialized = false;  // top is no longer the initial (unsorted bin) pseudo chunk
   bool lists_known = true;   // false: a raw dump without this arena's malloc_state
   bool top_at_end = false;   // raw dump: top unknown, it is the chunk that reaches the end
+  bool system_mem_bad = false;  // implausible: not used to bound other checks
+  // What top and unsorted chunks may not exceed: system_mem, unless it is known to be bad.
+  uint64_t mem_bound() const { return system_mem_bad ? UINT64_MAX : system_mem; }
   uint64_t bin_at(int i, const Layout& l) const;  // address of the bin header pseudo chunk
   bool in_heaps(uint64_t chunk) const;
 };
@@ -317,6 +324,11 @@ struct Ctx {
   }
   const ArenaState* arena_of(uint64_t chunk) const;
   bool in_any_heap(uint64_t chunk) const;
+  // Memory the walk needed that is not in the core (a mapping coredump_filter left out, a
+  // truncated file): one warning per stretch naming it; never read as zeros.
+  void absent(uint64_t addr, const std::string& what);
+  bool is_absent(uint64_t addr, uint64_t n = 16) const { return !mem.present(addr, n); }
+  std::vector<std::pair<uint64_t, uint64_t>> absent_warned;
 };
 
 std::string hex(uint64_t v);
@@ -329,21 +341,48 @@ void probe_layout(Ctx& c);
 
 // locate.cpp: sets c.main_arena, c.mp, c.located_by. False when no glibc malloc is found.
 bool locate(Ctx& c);
-bool plausible_malloc_state(const Ctx& c, uint64_t addr, bool require_ring);
 bool read_mp(Ctx& c, uint64_t addr, MpValues& out, bool strict);
+
+// arena_score.cpp: what links up when walking from a candidate malloc_state.
+struct ArenaScore {
+  bool readable = false;
+  bool uninitialised = false;  // the static image: top and bins zero, next = itself
+  bool top_ok = false;         // top is a chunk inside a writable mapping
+  bool ring = false;           // the next ring closes
+  int bins_ok = 0, bins_bad = 0;
+  bool valid() const;   // enough links up to take it as a malloc_state
+  int points() const;   // to rank candidates
+};
+ArenaScore score_malloc_state(const Ctx& c, uint64_t addr);
+bool plausible_malloc_state(const Ctx& c, uint64_t addr, bool require_ring);
 
 // arenas.cpp: reads main_arena, follows the ring, finds every heap.
 void read_arenas(Ctx& c);
 bool read_arena(const Ctx& c, uint64_t addr, ArenaState& a);
+// arena_checks.cpp
+void check_arena_fields(Ctx& c, ArenaState& a);
+void check_main_system_mem(Ctx& c, const ArenaState& a);
 
 // tcache.cpp: finds each thread's tcache and collects its entries as FreeRefs.
 void collect_tcaches(Ctx& c);
 // bins.cpp: fastbins and the doubly linked bins of every arena.
 void collect_bins(Ctx& c);
+// nextsize.cpp: the fd_nextsize/bk_nextsize ring of large bin i.
+void check_nextsize(Ctx& c, const ArenaState& a, int i, uint64_t max_entries);
 // heap_walk.cpp: every chunk of every arena heap, with its state.
 void walk_heaps(Ctx& c);
 // mmapped.cpp
 void scan_mmapped(Ctx& c);
+// mmapped_choice.cpp: headers found in anonymous memory; when mp_ knows how many chunks and
+// bytes are mmapped and they disagree, keeps the subset that matches (see the file).
+struct MmapCandidate {
+  uint64_t start = 0;       // the mapping of the chunk (memalign: before the chunk)
+  uint64_t chunk = 0;       // the chunk header
+  uint64_t len = 0;         // bytes mmapped
+  uint64_t chunk_size = 0;  // the chunk's own size
+  bool chained = false;     // at a mapping start or right after another candidate
+};
+void keep_what_mp_counts(Ctx& c, std::vector<MmapCandidate>& found);
 // checks.cpp
 void check_free_refs(Ctx& c);
 void check_abort_message(Ctx& c);

@@ -117,7 +117,7 @@ class RegionWalker {
     ts_ = std::lower_bound(c_.tcache_structs.begin(), c_.tcache_structs.end(), p);
     uint64_t prev_size = 0;  // size of the previous chunk, 0 when unknown
     bool prev_free = false, prev_binned = false;
-    bool reached_top = false;
+    bool reached_top = false, stopped_absent = false;
     while (p < end) {
       if (r_.top && p == r_.top) {
         emit_top(p, prev_binned);
@@ -127,7 +127,8 @@ class RegionWalker {
       }
       uint64_t hdr;
       if (!w_.get(p + 8, hdr)) {
-        c_.notes.push_back(fmt::format("heap of arena {:#x}: walk stopped at {:#x}, the rest is not in the core", a.address, p));
+        c_.absent(p, fmt::format("the walk of arena {:#x}'s heap", a.address));
+        stopped_absent = true;
         break;
       }
       uint64_t sz = chunksize(hdr);
@@ -257,7 +258,7 @@ class RegionWalker {
       prev_binned = binned;
       p = next;
     }
-    if (r_.top && !reached_top)
+    if (r_.top && !reached_top && !stopped_absent)
       c_.finding("top-not-reached", r_.top,
                  fmt::format("expected the walk of arena {:#x}'s heap from {:#x} to end at top {:#x}, it did not", a.address,
                              h.first, r_.top));
@@ -271,7 +272,7 @@ class RegionWalker {
     uint64_t hdr = 0;
     w_.get(p + 8, hdr);
     uint64_t sz = chunksize(hdr);
-    bool bad = sz > a.system_mem || sz > end - p || sz < kMinChunk || (sz & kAlignMask);
+    bool bad = sz > a.mem_bound() || sz > end - p || sz < kMinChunk || (sz & kAlignMask);
     if (a.top_at_end && sz >= kMinChunk && !(sz & kAlignMask)) bad = false;  // the dump may stop inside top
     if (bad)
       c_.finding("corrupted-top-size", p,

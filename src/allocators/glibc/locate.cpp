@@ -37,50 +37,65 @@ std::vector<std::pair<uint64_t, uint64_t>> libc_data_ranges(const Ctx& c) {
 
 uint64_t runtime(const Ctx& c, uint64_t link) { return link + (c.libc ? c.libc->load_bias : 0); }
 
-}  // namespace
-
-bool plausible_malloc_state(const Ctx& c, uint64_t addr, bool require_ring) {
+// Candidates are words where one of the last bins points at itself (empty bins do; a shift
+// by 16 bytes keeps that, so every candidate is scored and the best one taken), or the
+// static image before malloc_init_state (bins zero, next = itself).
+void scan_for_main_arena(Ctx& c, const std::vector<std::pair<uint64_t, uint64_t>>& ranges) {
   const Layout& l = c.layout;
-  std::vector<uint8_t> raw(l.ms_size);
-  if (!c.mem.read(addr, raw.data(), raw.size())) return false;
-  auto word = [&](uint64_t off) {
-    uint64_t v;
-    std::memcpy(&v, raw.data() + off, 8);
-    return v;
-  };
-  uint64_t sys = word(l.ms_system_mem);
-  if (sys > (1ull << 46) || (sys & (kPage - 1))) return false;
-  uint64_t top = word(l.ms_top);
-  uint64_t initial_top = addr + l.ms_bins - 16;
-  if (top != 0 && top != initial_top && ((top & kAlignMask) || !mapped(c, top))) return false;
-  int empty = 0, good = 0;
-  for (int i = 1; i < kNumBins; ++i) {
-    uint64_t slot = l.ms_bins + static_cast<uint64_t>(i - 1) * 16;
-    uint64_t fd = word(slot), bk = word(slot + 8), self = addr + slot - 16;
-    if (fd == self && bk == self) {
-      empty++;
-      good++;
-    } else if (fd == 0 && bk == 0 && top == 0) {
-      good++;  // never initialized (malloc_init_state not run yet)
-    } else if (!(fd & kAlignMask) && !(bk & kAlignMask) && mapped(c, fd) && mapped(c, bk)) {
-      good++;
-    } else {
-      return false;
+  uint64_t best = 0;
+  ArenaScore best_score;
+  for (auto [lo, hi] : ranges)
+    for (uint64_t x = lo; x + l.ms_size <= hi; x += 8) {
+      bool candidate = c.mem.u64_or(x + l.ms_next, 1) == x && c.mem.u64_or(x + l.ms_top, 1) == 0;
+      for (int i = kNumBins - 1; i >= kNumBins - 8 && !candidate; --i) {
+        uint64_t slot = l.ms_bins + static_cast<uint64_t>(i - 1) * 16;
+        candidate = c.mem.u64_or(x + slot, 0) == x + slot - 16;
+      }
+      if (!candidate) continue;
+      ArenaScore sc = score_malloc_state(c, x);
+      if (sc.valid() && (!best || sc.points() > best_score.points())) {
+        best = x;
+        best_score = sc;
+      }
     }
-  }
-  if (good != kNumBins - 1) return false;
-  if (top != 0 && empty < 20) return false;
-  if (!require_ring) return true;
-  uint64_t next = word(l.ms_next);
-  for (int steps = 0; steps < 4096; ++steps) {
-    if (next == addr) return true;
-    if (next == 0 || (next & 7) || !mapped(c, next)) return false;
-    auto n = c.mem.u64(next + l.ms_next);
-    if (!n) return false;
-    next = *n;
-  }
-  return false;
+  if (!best) return;
+  c.main_arena = best;
+  c.located_by = "scan";
+  if (!best_score.ring) c.notes.push_back("main_arena found by scanning, although its next ring does not close");
+  if (best_score.bins_bad)
+    c.notes.push_back(fmt::format("main_arena found by scanning: {} of {} bins do not link back", best_score.bins_bad,
+                                  kNumBins - 1));
 }
+
+// mp_ by its default image (tcache settings, thresholds, sbrk_base next to main_arena's top).
+void scan_for_mp(Ctx& c, const std::vector<std::pair<uint64_t, uint64_t>>& ranges, const char* what) {
+  for (auto [lo, hi] : ranges)
+    for (uint64_t x = lo; x + c.layout.mp_size <= hi; x += 8) {
+      MpValues v;
+      if (read_mp(c, x, v, true)) {
+        c.mp = x;
+        c.mpv = v;
+        c.notes.push_back(std::string("mp_ found by scanning libc's data for its default image") + what);
+        return;
+      }
+    }
+}
+
+// mp_ found by its symbol but holding values malloc never writes: a finding with what was read.
+void report_bad_mp(Ctx& c, uint64_t mp) {
+  const Layout& l = c.layout;
+  auto w64 = [&](uint32_t off) { return c.mem.u64_or(mp + off, 0); };
+  auto w32 = [&](uint32_t off) { return static_cast<int32_t>(c.mem.u32(mp + off).value_or(0)); };
+  c.finding("mp-implausible", mp,
+            fmt::format("expected malloc_par mp_ with mmap_threshold <= 32 MiB, 0 <= n_mmaps <= max_n_mmaps, page-multiple "
+                        "mmapped_mem <= max_mmapped_mem, a mapped sbrk_base and tcache settings within their limits; found "
+                        "mmap_threshold {:#x}, n_mmaps {}, max_n_mmaps {}, mmapped_mem {:#x}, max_mmapped_mem {:#x}, "
+                        "sbrk_base {:#x}; mp_ is not used",
+                        w64(l.mp_mmap_threshold), w32(l.mp_n_mmaps), w32(l.mp_max_n_mmaps), w64(l.mp_mmapped_mem),
+                        w64(l.mp_max_mmapped_mem), w64(l.mp_sbrk_base)));
+}
+
+}  // namespace
 
 bool read_mp(Ctx& c, uint64_t addr, MpValues& v, bool strict) {
   const Layout& l = c.layout;
@@ -132,6 +147,7 @@ bool read_mp(Ctx& c, uint64_t addr, MpValues& v, bool strict) {
 
 bool locate(Ctx& c) {
   const Layout& l = c.layout;
+  bool mp_refused = false;
   // 1. Symbols.
   if (!c.s.options().symbols.no_debuginfo && c.libc) {
     std::optional<uint64_t> ma, mp;
@@ -139,21 +155,28 @@ bool locate(Ctx& c) {
     if (auto a = c.s.symbols().find_symbol(c.libc->path, "mp_")) mp = *a;
     if (!ma && c.debug.main_arena) ma = runtime(c, *c.debug.main_arena);
     if (!mp && c.debug.mp) mp = runtime(c, *c.debug.mp);
-    // A symbol is strong evidence: the ring is checked later (a broken ring is a finding).
-    if (ma && plausible_malloc_state(c, *ma, false)) {
+    // A symbol is the truth: no heuristic overrules it. Its damaged fields become findings
+    // (arena_checks.cpp), a broken ring too; only memory missing from the core refuses it.
+    if (ma && score_malloc_state(c, *ma).readable) {
       c.main_arena = *ma;
       c.located_by = "symbols";
+      if (!plausible_malloc_state(c, *ma, false))
+        c.notes.push_back(fmt::format("main_arena {:#x} (symbol) does not validate: its fields are damaged", *ma));
       if (mp) {
         MpValues v;
         if (read_mp(c, *mp, v, false)) {
           c.mp = *mp;
           c.mpv = v;
+        } else {
+          mp_refused = true;  // the symbol says where mp_ is: no other place is searched
+          if (c.is_absent(*mp, l.mp_size)) c.absent(*mp, "mp_");
+          else report_bad_mp(c, *mp);
         }
       }
     }
   }
   // 2. Disassembly of exported functions of the on-disk libc.
-  if (c.libc_image && (!c.main_arena || !c.mp)) {
+  if (c.libc_image && (!c.main_arena || (!c.mp && !mp_refused))) {
     const ElfImage& img = *c.libc_image;
     if (!c.main_arena) {
       std::map<uint64_t, int> votes;
@@ -164,7 +187,7 @@ bool locate(Ctx& c) {
       for (auto [t, n] : votes) ranked.push_back({n, t});
       std::sort(ranked.rbegin(), ranked.rend());
       for (auto [n, t] : ranked)
-        if (plausible_malloc_state(c, runtime(c, t), n < 2)) {
+        if (ArenaScore sc = score_malloc_state(c, runtime(c, t)); sc.valid() && (n >= 2 || sc.ring)) {
           c.main_arena = runtime(c, t);
           c.located_by = "disassembly";
           c.notes.push_back(fmt::format("main_arena at libc+{:#x}: first RIP-relative lea of {} exported malloc "
@@ -173,7 +196,7 @@ bool locate(Ctx& c) {
           break;
         }
     }
-    if (!c.mp) {
+    if (!c.mp && !mp_refused) {
       // malloc_stats starts by loading mp_.mmapped_mem; malloc compares against mp_.tcache_bins.
       std::map<uint64_t, int> votes;
       if (auto f = img.symbol("malloc_stats"))
@@ -203,44 +226,12 @@ bool locate(Ctx& c) {
       }
     }
   }
-  // 3. Scan libc's writable data for a malloc_state whose empty bins point at themselves and
-  // whose next ring closes, and for mp_ by its default image.
+  // 3. Scan libc's writable data: the candidate that validates best (see arena_score.cpp).
   auto ranges = libc_data_ranges(c);
-  // First with the next ring closing, then (a damaged ring) without it.
-  for (bool ring : {true, false}) {
-    if (c.main_arena) break;
-    for (auto [lo, hi] : ranges) {
-      if (c.main_arena) break;
-      uint64_t probe = l.ms_bins + 125 * 16;  // bin 126: almost always empty
-      for (uint64_t x = lo; x + l.ms_size <= hi; x += 8) {
-        auto w = c.mem.u64(x + probe);
-        // Empty bins point at themselves; before malloc_init_state only `next` is set (to itself).
-        if (!w || (*w != x + probe - 16 && (*w != 0 || c.mem.u64_or(x + l.ms_next, 0) != x))) continue;
-        if (plausible_malloc_state(c, x, ring)) {
-          c.main_arena = x;
-          c.located_by = "scan";
-          if (!ring) c.notes.push_back("main_arena found by scanning, although its next ring does not close");
-          break;
-        }
-      }
-    }
-  }
+  if (!c.main_arena) scan_for_main_arena(c, ranges);
   if (!c.main_arena) return false;
-  if (!c.mp) {
-    for (auto [lo, hi] : ranges) {
-      if (c.mp) break;
-      for (uint64_t x = lo; x + l.mp_size <= hi; x += 8) {
-        MpValues v;
-        if (read_mp(c, x, v, true)) {
-          c.mp = x;
-          c.mpv = v;
-          c.notes.push_back("mp_ found by scanning libc's data for its default image");
-          break;
-        }
-      }
-    }
-  }
-  if (!c.mp && !c.version.known()) {
+  if (!c.mp && !mp_refused) scan_for_mp(c, ranges, "");
+  if (!c.mp && !mp_refused && !c.version.known()) {
     // Unknown version: malloc_par lost the hugepage fields before 2.35; try that layout too.
     Layout saved = c.layout;
     Layout old = layout_for({2, 34});
@@ -248,18 +239,7 @@ bool locate(Ctx& c) {
                     &Layout::mp_mmapped_mem, &Layout::mp_max_mmapped_mem, &Layout::mp_sbrk_base, &Layout::mp_size})
       c.layout.*f = old.*f;
     for (auto f : {&Layout::mp_tcache_bins, &Layout::mp_tcache_max_bytes, &Layout::mp_tcache_count}) c.layout.*f = old.*f;
-    for (auto [lo, hi] : ranges) {
-      if (c.mp) break;
-      for (uint64_t x = lo; x + c.layout.mp_size <= hi; x += 8) {
-        MpValues v;
-        if (read_mp(c, x, v, true)) {
-          c.mp = x;
-          c.mpv = v;
-          c.notes.push_back("mp_ found by scanning libc's data for its default image (pre-2.35 layout)");
-          break;
-        }
-      }
-    }
+    scan_for_mp(c, ranges, " (pre-2.35 layout)");
     if (!c.mp) c.layout = saved;
   }
   if (!c.mp) c.notes.push_back("mp_ not found: main heap start taken from the mapping holding the top chunk");

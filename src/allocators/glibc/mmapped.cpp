@@ -34,13 +34,15 @@ uint64_t memalign_chunk(const Ctx& c, uint64_t p, uint64_t len) {
 }
 
 bool skipped_label(const std::string& l) {
-  return l.starts_with("[stack") || l == "[heap]" || l.starts_with("[arena") || l == "[vvar]" || l == "[vdso]" ||
+  // Not "[arena-heap]": that label is a guess; the arenas' own heaps are skipped below.
+  return l.starts_with("[stack") || l == "[heap]" || l == "[vvar]" || l == "[vdso]" ||
          l == "[vsyscall]" || l.starts_with("[guard");
 }
 
 }  // namespace
 
 void scan_mmapped(Ctx& c) {
+  std::vector<MmapCandidate> found;
   std::vector<std::pair<uint64_t, uint64_t>> heaps;  // memory owned by arenas
   for (const ArenaState& a : c.arenas)
     for (const HeapRegion& h : a.heaps) {
@@ -54,7 +56,7 @@ void scan_mmapped(Ctx& c) {
     bool holds_sp = std::any_of(c.s.process().threads.begin(), c.s.process().threads.end(),
                                 [&](const Thread& t) { return m.contains(t.sp()); });
     if (holds_sp) continue;
-    uint64_t p = m.start;
+    uint64_t p = m.start, chain_end = m.start;
     while (p + 16 <= m.end && p >= m.start) {
       uint64_t w[2];
       if (!c.mem.read(p, w, 16)) {
@@ -80,24 +82,31 @@ void scan_mmapped(Ctx& c) {
       uint64_t len = chunksize(w[1]);
       uint64_t q = memalign_chunk(c, p, len);
       uint64_t qsize = q == p ? len : chunksize(c.mem.u64_or(q + 8, 0));
-      Chunk ch{};
-      ch.address = q + 16;
-      ch.size = qsize - 16;
-      ch.arena = kNoArena;
-      ch.overhead = 16;
-      ch.state = ChunkState::kLive;
-      ch.bin = ChunkBin::kMmapped;
-      ch.allocator = c.alloc;
-      c.out().add(ch);
-      c.mmapped_found++;
-      c.mmapped_bytes += len;
+      // mmap gives each chunk its own mapping (the kernel may merge neighbours): a header
+      // in the middle of a mapping, after no chunk, may be data.
+      found.push_back({p, q, len, qsize, p == chain_end});
       p += len;
+      chain_end = p;
     }
   }
   if (missing) {
     c.mmapped_complete = false;
     c.notes.push_back(fmt::format("{:#x} bytes of anonymous memory are not in the core: mmapped chunks there are not seen",
                                   missing));
+  }
+  keep_what_mp_counts(c, found);
+  for (const MmapCandidate& k : found) {
+    Chunk ch{};
+    ch.address = k.chunk + 16;
+    ch.size = k.chunk_size - 16;
+    ch.arena = kNoArena;
+    ch.overhead = 16;
+    ch.state = ChunkState::kLive;
+    ch.bin = ChunkBin::kMmapped;
+    ch.allocator = c.alloc;
+    c.out().add(ch);
+    c.mmapped_found++;
+    c.mmapped_bytes += k.len;
   }
   if (c.mpv.valid && c.mmapped_complete &&
       (static_cast<uint64_t>(c.mpv.n_mmaps) != c.mmapped_found || c.mpv.mmapped_mem != c.mmapped_bytes))

@@ -49,10 +49,16 @@ bool read_tcache(const Ctx& c, uint64_t t, TcacheInfo& out) {
 
 // Is the chunk at t-16 a plausible tcache_perthread_struct? Every non-empty list head must be
 // an aligned chunk of the bin's size inside a heap, and counts within the configured limit.
-bool plausible_tcache(const Ctx& c, uint64_t t, bool require_content) {
+// A thread's own tcache pointer only needs to point at a chunk of the struct's size: its
+// counts and lists are checked entry by entry when walked (one bad word is one finding).
+bool tcache_header_ok(const Ctx& c, uint64_t t) {
   if (t & kAlignMask) return false;
   auto hdr = c.mem.u64(t - 8);
-  if (!hdr || chunksize(*hdr) != c.layout.tcache_chunk_size() || (*hdr & kIsMmapped)) return false;
+  return hdr && chunksize(*hdr) == c.layout.tcache_chunk_size() && !(*hdr & kIsMmapped);
+}
+
+bool plausible_tcache(const Ctx& c, uint64_t t, bool require_content) {
+  if (!tcache_header_ok(c, t)) return false;
   TcacheInfo ti;
   if (!read_tcache(c, t, ti)) return false;
   int nonempty = 0;
@@ -76,7 +82,14 @@ void walk_tcache(Ctx& c, const TcacheInfo& t, std::unordered_set<uint64_t>& seen
   for (uint32_t i = 0; i < t.entries.size(); ++i) {
     uint64_t e = t.entries[i];
     uint64_t n = 0;
-    uint64_t cap = std::max<uint64_t>(t.counts[i], max_count) + 8;
+    uint64_t count_at = t.address + static_cast<uint64_t>(l.tc_count_width) * i;
+    bool count_bad = t.counts[i] > max_count;
+    if (count_bad)
+      c.finding("tcache-bad-count", count_at,
+                fmt::format("expected the count of tcache bin {} of tcache {:#x} at most {} (mp_.tcache_count), found {}", i,
+                            t.address, max_count, t.counts[i]));
+    // The list, not the count, says which chunks are cached: walk it with a bound.
+    uint64_t cap = (count_bad ? max_count : std::max<uint64_t>(t.counts[i], max_count)) + 8;
     uint64_t prev = t.address + l.tc_entries + 8ull * i;  // where the link to e was read
     while (e && n < cap) {
       if ((e & kAlignMask) || !c.in_any_heap(e - 16)) {
@@ -85,42 +98,45 @@ void walk_tcache(Ctx& c, const TcacheInfo& t, std::unordered_set<uint64_t>& seen
                               i, t.address, e));
         break;
       }
+      if (c.is_absent(e - 16, 32)) {
+        c.absent(e - 16, fmt::format("tcache bin {} of tcache {:#x}", i, t.address));
+        break;
+      }
       if (!seen.insert(e).second) {
         c.finding("tcache-double-free", e,
                   fmt::format("expected each chunk once in the tcaches, found {:#x} again in bin {} of tcache {:#x}", e, i,
                               t.address));
         break;
       }
-      uint64_t hdr = c.mem.u64_or(e - 8, 0);
+      uint64_t hdr = *c.mem.u64(e - 8);
       uint64_t sz = chunksize(hdr);
       if (i < 64 && tcache_index(sz) != i)
         c.finding("tcache-bad-entry", e,
                   fmt::format("expected chunk size {:#x} for tcache bin {}, found {:#x}", (i + 2) * 16ull, i, sz));
       if (hdr & kIsMmapped)
         c.finding("tcache-bad-entry", e, "expected a heap chunk in the tcache, found an mmapped chunk header");
-      if (l.tc_key) keys.push_back({e, c.mem.u64_or(e + 8, 0)});
+      if (l.tc_key) keys.push_back({e, *c.mem.u64(e + 8)});
       c.frees.emplace_back(e - 16, ChunkBin::kTcache);
       n++;
-      uint64_t stored = c.mem.u64_or(e, 0);
+      uint64_t stored = *c.mem.u64(e);
       prev = e;
       e = l.safe_linking ? reveal(e, stored) : stored;
     }
+    if (count_bad || (e && c.is_absent(e - 16, 32))) continue;
     if (n != t.counts[i] && !(e && n >= cap))
-      c.finding("tcache-count-mismatch", t.address + 8ull * i,
+      c.finding("tcache-count-mismatch", count_at,
                 fmt::format("expected {} entries in tcache bin {} of tcache {:#x} (its count), found {}", t.counts[i], i,
                             t.address, n));
     else if (e && n >= cap)
-      c.finding("tcache-count-mismatch", t.address + 8ull * i,
+      c.finding("tcache-count-mismatch", count_at,
                 fmt::format("expected {} entries in tcache bin {} of tcache {:#x}, found more than {}", t.counts[i], i,
                             t.address, cap));
   }
 }
 
-}  // namespace
-
-void collect_tcaches(Ctx& c) {
-  const Layout& l = c.layout;
-  if (!l.tcache) return;
+// The thread-pointer offset of libc's `tcache` variable: from its TLS symbol, malloc's
+// code, or (no usable libc file) the offset below every thread pointer that holds a tcache.
+void find_tcache_tpoff(Ctx& c) {
   // 1. TPOFF of the `tcache` TLS variable.
   if (c.libc_image) {
     if (c.debug.tcache_tls) {
@@ -171,6 +187,14 @@ void collect_tcaches(Ctx& c) {
     if (c.tcache_tpoff)
       c.tcache_method = fmt::format("scan of the threads' TLS: TPOFF {}", *c.tcache_tpoff);
   }
+}
+
+}  // namespace
+
+void collect_tcaches(Ctx& c) {
+  const Layout& l = c.layout;
+  if (!l.tcache) return;
+  find_tcache_tpoff(c);
   std::vector<TcacheInfo> found;
   if (c.tcache_tpoff) {
     for (const Thread& th : c.s.process().threads) {
@@ -178,7 +202,11 @@ void collect_tcaches(Ctx& c) {
       auto p = c.mem.u64(th.fs_base() + static_cast<uint64_t>(*c.tcache_tpoff));
       if (!p || *p == 0) continue;
       TcacheInfo ti;
-      if (!plausible_tcache(c, *p, false) || !read_tcache(c, *p, ti)) {
+      if (!(*p & kAlignMask) && c.is_absent(*p - 16, l.tc_struct_size + 16)) {
+        c.absent(*p - 16, fmt::format("thread {}'s tcache", th.tid));
+        continue;
+      }
+      if (!tcache_header_ok(c, *p) || !read_tcache(c, *p, ti)) {
         c.finding("tcache-bad-pointer", th.fs_base() + static_cast<uint64_t>(*c.tcache_tpoff),
                   fmt::format("expected thread {}'s tcache pointer to a {:#x}-byte heap chunk, found {:#x}", th.tid,
                               l.tcache_chunk_size(), *p));

@@ -79,8 +79,12 @@ struct Walker {
       bool inside = key >= cur.base && key - cur.base < cur.size;
       // slab/szind in the leaf are only kept up to date while the extent is active: a slab
       // returned to the dirty cache keeps its old leaf metadata (only the state is rewritten).
+      // For an active large extent only its head leaf is rewritten (emap_remap in 5.3,
+      // rtree_szind_slab_update in 5.2): its end page may still say "slab" from the slab that
+      // last used that range, by design, so only the head's slab/szind are checked.
       bool active = cur.state == ExtentState::kActive;
-      bool agree = inside && (!active || (le.slab == cur.slab && (!cur.slab || le.szind == cur.szind))) &&
+      bool kept = active && (cur.slab || key == cur.base);
+      bool agree = inside && (!kept || (le.slab == cur.slab && (!cur.slab || le.szind == cur.szind))) &&
                    (!le.state || *le.state == l.f_state.get(cur.bits));
       if (!agree) {
         if (++mismatches <= 20)
@@ -90,7 +94,10 @@ struct Walker {
                                 le.edata, le.szind, le.slab, cur.base, cur.base + cur.size, cur.szind, cur.slab));
         continue;
       }
-      if (key != cur.base) continue;  // interior or last page of an extent already taken
+      if (key != cur.base) {  // interior or last page of an extent already taken
+        if (active && !kept && le.slab) ++c.stale_large_ends;
+        continue;
+      }
       if (cur.size >= (uint64_t{1} << 47)) {
         c.finding("jemalloc-extent-size", cur.base, fmt::format("extent {:#x} (edata {:#x}) claims {} bytes", cur.base, cur.edata, cur.size));
         continue;

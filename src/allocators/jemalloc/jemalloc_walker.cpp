@@ -102,6 +102,10 @@ class JemallocWalker : public AllocatorWalker {
       out.add_finding(c.allocator, "jemalloc-extent-map-unreadable", c.rtree_root, "the extent map could not be read; no regions reported");
       return;
     }
+    if (c.stale_large_ends)
+      ai.notes.push_back(fmt::format("{} active large extents keep a stale slab flag at their end page in the extent map "
+                                     "(jemalloc rewrites only a large extent's head entry; not damage)",
+                                     c.stale_large_ends));
     locate_tcaches(c);
     size_t first = emit_chunks(c);
     auto begin = out.chunks.begin() + static_cast<std::ptrdiff_t>(first);

@@ -56,16 +56,31 @@ bool field_type(const std::string& s, size_t& i) {
 
 }  // namespace
 
-// The first run of at least 4 printable bytes within the first 32 bytes of the chunk,
-// starting at a word boundary (a header word or pointer often precedes the text), ending
-// with NUL or the chunk, or at least 16 long.
+// The first run of at least 4 printable bytes starting within the first 32 bytes of the
+// chunk, ending with NUL or the chunk, or at least 16 long. The run starts where the text
+// does, not at a word boundary: a header of a few bytes often precedes the text (redis's sds
+// strings: length, allocation and type bytes, then the text). Off a word boundary the byte
+// before the text must look like such a header's last byte — a small non-zero number that
+// is not white space (sds's type flags are 1–4) — and the run at least 5 long: after a NUL,
+// a newline or a binary byte it is more likely the tail of an older string. Otherwise the
+// text is looked for from the next word boundary on, as it is at every word boundary. No
+// run starts in a word that is a pointer.
 std::string leading_text(const AddressSpace& mem, std::span<const uint8_t> v) {
-  for (size_t start = 0; start < std::min<size_t>(v.size(), 32); start += 8) {
-    if (pointer_word(mem, v, start)) continue;
+  const size_t limit = std::min<size_t>(v.size(), 32);
+  auto header_byte = [](uint8_t b) { return b > 0 && b < 0x20 && (b < '\t' || b > '\r'); };
+  for (size_t start = 0; start < limit; ++start) {
+    if (!printable(v[start])) continue;
+    const bool mid_word = start % 8 != 0;
+    if (mid_word && !header_byte(v[start - 1])) continue;
+    if (pointer_word(mem, v, start & ~size_t{7})) {
+      start |= 7;  // the rest of this word
+      continue;
+    }
     size_t end = start;
     while (end < v.size() && end - start < 64 && printable(v[end])) ++end;
-    if (end - start >= 4 && (end == v.size() || v[end] == 0 || end - start >= 16))
+    if (end - start >= (mid_word ? 5u : 4u) && (end == v.size() || v[end] == 0 || end - start >= 16))
       return std::string(reinterpret_cast<const char*>(v.data() + start), end - start);
+    start = end;  // the next run starts after this one
   }
   return {};
 }

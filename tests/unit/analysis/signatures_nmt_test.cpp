@@ -1,15 +1,14 @@
-// JVM NMT headers: a JVM started here with -XX:NativeMemoryTracking=summary is dumped with
-// gdb's gcore right after `jcmd VM.native_memory summary`; coresift's nmt:<category> counts
-// must agree with the JVM's own malloc counts. Skipped where java, jcmd or gdb is missing
-// or ptrace is not allowed (the core is ~2 GB sparse, so it is made, not committed).
+// JVM NMT headers: the JVM cores' nmt.core (-XX:NativeMemoryTracking=summary, jdwp, jdb
+// attached) is taken right after `jcmd VM.native_memory summary` (nmt.summary.txt, made by
+// corpus/jvm/make-jvm-cores.sh once per ctest run, see jvm_cores.hpp); coresift's
+// nmt:<category> counts must agree with the JVM's own malloc counts.
 #include <catch2/catch.hpp>
 
-#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <regex>
 
-#include "input/temp_dir.hpp"
+#include "cli/jvm_cores.hpp"
 #include "support/cli.hpp"
 
 using coresift::test::run_json;
@@ -32,35 +31,17 @@ std::map<std::string, uint64_t> jcmd_malloc_counts(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("signatures: JVM NMT malloc headers give the JVM's own category counts", "[signatures][nmt]") {
-  if (std::system("command -v java >/dev/null && command -v jcmd >/dev/null && command -v gdb >/dev/null") != 0) {
-    WARN("java, jcmd or gdb not installed: skipped");
+TEST_CASE("signatures: JVM NMT malloc headers give the JVM's own category counts", "[signatures][nmt][jvm]") {
+  const auto& cores = coresift::test::jvm_cores();
+  if (!cores.skip.empty()) {
+    WARN(cores.skip);
     return;
   }
-  coresift::test::TempDir dir;
-  dir.write("Sleep.java",
-            "public class Sleep { public static void main(String[] a) throws Exception {"
-            " System.out.println(\"READY\"); Thread.sleep(120000); } }\n");
-  std::string script = dir.write("make-core.sh", R"(set -u
-cd "$1"
-java -Xmx16m -XX:NativeMemoryTracking=summary -XX:+UseSerialGC Sleep.java > out.txt 2>&1 &
-pid=$!
-for i in $(seq 1 120); do grep -q READY out.txt && break; sleep 0.5; done
-rc=1
-if grep -q READY out.txt; then
-  jcmd $pid VM.native_memory summary > nmt.txt 2>&1 &&
-    timeout 300 gdb -batch -nx -p $pid -ex "gcore $1/jvm.core" > gdb.log 2>&1 && [ -s jvm.core ] && rc=0
-fi
-kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
-exit $rc
-)");
-  if (std::system(("bash " + script + " " + dir.path()).c_str()) != 0) {
-    WARN("could not make a JVM core here (ptrace or JVM start failed): skipped");
-    return;
-  }
-  auto want = jcmd_malloc_counts(dir.path() + "/nmt.txt");
+  INFO(cores.log);
+  REQUIRE(cores.status == 0);
+  auto want = jcmd_malloc_counts(cores.dir + "/nmt.summary.txt");
   REQUIRE(want.count("Symbol"));
-  auto doc = run_json({"groups", dir.path() + "/jvm.core", "--top", "0"});
+  auto doc = run_json({"groups", cores.dir + "/nmt.core", "--top", "0"});
   std::map<std::string, uint64_t> got;
   for (const auto& g : doc["groups"]) {
     std::string key = g["key"];
@@ -73,7 +54,7 @@ exit $rc
     if (n >= 50) CHECK(want.count(cat));
   }
   CHECK(got["Symbol"] > 1000);
-  // The JVM was idle between jcmd and gcore, but jcmd's own attach allocates a little.
+  // The JVM was idle between jcmd and the core, but jcmd's own attach allocates a little.
   for (const auto& [cat, n] : want) {
     if (n < 50) continue;
     INFO(cat << ": jcmd " << n << ", coresift " << got[cat]);

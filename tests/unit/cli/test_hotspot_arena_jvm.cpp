@@ -1,5 +1,5 @@
-// End-to-end: HotSpot's pooled arena chunks in an OpenJDK 17 core (made now by
-// corpus/jvm/make-jvm-cores.sh). coresift finds the ChunkPools without symbols; the truth
+// End-to-end: HotSpot's pooled arena chunks in the OpenJDK 17 cores without NMT (made by
+// corpus/jvm/make-jvm-cores.sh once per ctest run, see jvm_cores.hpp). coresift finds the ChunkPools without symbols; the truth
 // here comes from gdb instead, through libjvm's own symbol table (ChunkPool::_tiny_pool …
 // _large_pool, kept by Debian's libjvm.so): each pool's _size and _num_chunks, read from the
 // pool object (JDK 17 layout {_first, _num_chunks, _num_used, _size}). The number of chunks
@@ -12,6 +12,7 @@
 #include <map>
 #include <sstream>
 
+#include "cli/jvm_cores.hpp"
 #include "support/cli.hpp"
 #include "unit/input/temp_dir.hpp"
 
@@ -57,24 +58,22 @@ std::map<uint64_t, uint64_t> pools_from_gdb(const std::string& dir, const std::s
 
 TEST_CASE("signatures: pooled HotSpot arena chunks match the ChunkPool counts", "[e2e][signatures][jvm][arena]") {
   if (shell("command -v gdb > /dev/null 2>&1") != 0) {
-    WARN("skipped: no gdb for the independent pool counts");
+    WARN("SKIPPED: no gdb for the independent pool counts");
     return;
   }
-  TempDir dir;
-  std::string script = coresift::test::source_dir() + "/corpus/jvm/make-jvm-cores.sh";
-  int rc = shell("bash '" + script + "' '" + dir.path() + "' 300 20 30 > '" + dir.path() + "/make.log' 2>&1");
-  std::string log = read_text(dir.path() + "/make.log");
-  if (rc == 77) {
-    WARN("skipped: " << log);
+  const auto& cores = coresift::test::jvm_cores();
+  if (!cores.skip.empty()) {
+    WARN(cores.skip);
     return;
   }
-  INFO(log);
-  REQUIRE(rc == 0);
+  INFO(cores.log);
+  REQUIRE(cores.status == 0);
+  TempDir dir;  // gdb's script and output
 
   for (std::string run : {"jdwp", "plain"}) {
     INFO("core " << run);
-    std::string core = dir.path() + "/" + run + ".core";
-    json truth = json::parse(read_text(dir.path() + "/" + run + ".truth.json"));
+    std::string core = cores.dir + "/" + run + ".core";
+    json truth = json::parse(read_text(cores.dir + "/" + run + ".truth.json"));
     auto pools = pools_from_gdb(dir.path(), truth["java_home"].get<std::string>() + "/bin/java", core);
     INFO(read_text(dir.path() + "/pools.txt"));
     REQUIRE(pools.size() == 4);  // the four standard sizes

@@ -1,31 +1,31 @@
-// End-to-end: `owners` on two kernel cores of OpenJDK 17 running corpus/jvm/ZipAgentLoad.java,
-// one with the jdwp agent and one without (made now by corpus/jvm/make-jvm-cores.sh: JVM
-// cores are too big to commit).  The jdwp agent tags every prepared class with a malloc'd
+// End-to-end: `owners` on three kernel cores of OpenJDK 17 running corpus/jvm/ZipAgentLoad.java,
+// one with the jdwp agent, one without, one with jdwp, NMT and jdb attached (made by
+// corpus/jvm/make-jvm-cores.sh once per ctest run, see jvm_cores.hpp).  The jdwp agent tags every prepared class with a malloc'd
 // signature string ("Lgen/C0042;"), so with the agent an owner "jdwp" of kind "agent" must
 // hold at least the N generated classes' signatures, and without it no jdwp owner may exist.
 // The zlib state of the D open GZIPOutputStreams and I open Inflaters must be attributed
 // with exactly the counts the program recorded (one z_stream per stream, one deflate_state
 // per deflater, one inflate_state per inflater, one window per inflater that inflated data).
-#include <sys/wait.h>
-
+// With NMT every block jdwp gets from JVMTI sits 16 bytes into its chunk; jdwp must still own
+// its class signatures and the tag-map entries holding them, found in the core by
+// check_jvm_core.py (nmt.refs.json) from raw memory.
 #include <catch2/catch.hpp>
-#include <cstdlib>
 #include <map>
 #include <set>
 
+#include "cli/jvm_cores.hpp"
 #include "support/cli.hpp"
 #include "unit/input/temp_dir.hpp"
 
 using coresift::test::run_json;
 using coresift::test::read_text;
-using coresift::test::TempDir;
 using nlohmann::json;
 
 namespace {
 
-constexpr int kClasses = 3000;
-constexpr int kDeflaters = 200;
-constexpr int kInflaters = 300;
+constexpr int kClasses = coresift::test::kJvmClasses;
+constexpr int kDeflaters = coresift::test::kJvmDeflaters;
+constexpr int kInflaters = coresift::test::kJvmInflaters;
 
 uint64_t hex(const json& v) { return std::stoull(v.get<std::string>(), nullptr, 16); }
 
@@ -206,6 +206,31 @@ void check_no_jdwp(const std::map<uint64_t, json>& chunks, const json& owners) {
   CHECK(signatures == 0);
 }
 
+// With NMT: each generated class's signature block and the tag-map entry holding it (their
+// payload addresses, 16 bytes into their chunks, found by check_jvm_core.py) are jdwp's.
+void check_jdwp_owner_nmt(const std::map<uint64_t, json>& chunks, const json& owners, const json& refs) {
+  const json* jdwp = find_owner(owners, "jdwp");
+  REQUIRE(jdwp);
+  CHECK((*jdwp)["kind"] == "agent");
+  for (const char* what : {"signatures", "tag_entries"}) {
+    INFO(what);
+    CHECK(refs[what].size() == static_cast<size_t>(kClasses));
+    uint64_t owned = 0;
+    std::map<std::string, uint64_t> other;  // owner → count, for the message
+    for (const auto& a : refs[what]) {
+      auto it = chunks.find(hex(a) - 16);
+      REQUIRE(it != chunks.end());
+      CHECK(it->second["state"] == "live");
+      CHECK(signature_of(it->second).rfind("nmt:", 0) == 0);
+      if (owner_of(it->second) == "jdwp") ++owned;
+      else other[owner_of(it->second)]++;
+    }
+    INFO("owned by others: " << json(other).dump());
+    CHECK(owned == static_cast<uint64_t>(kClasses));
+  }
+  CHECK((*jdwp)["chunks"].get<uint64_t>() >= 2 * static_cast<uint64_t>(kClasses));
+}
+
 std::map<uint64_t, json> chunks_by_address(const std::string& core) {
   json doc = run_json({"chunks", core});
   std::map<uint64_t, json> by;
@@ -216,36 +241,41 @@ std::map<uint64_t, json> chunks_by_address(const std::string& core) {
 }  // namespace
 
 TEST_CASE("owners: jdwp class tracking and zlib streams in OpenJDK 17 cores", "[e2e][owners][jvm]") {
-  TempDir dir;
-  std::string script = coresift::test::source_dir() + "/corpus/jvm/make-jvm-cores.sh";
-  std::string cmd = "bash '" + script + "' '" + dir.path() + "' " + std::to_string(kClasses) + " " +
-                    std::to_string(kDeflaters) + " " + std::to_string(kInflaters) + " > '" + dir.path() +
-                    "/make.log' 2>&1";
-  int st = std::system(cmd.c_str());
-  int rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  std::string log = read_text(dir.path() + "/make.log");
-  if (rc == 77) {
-    WARN("skipped: " << log);
+  const auto& cores = coresift::test::jvm_cores();
+  if (!cores.skip.empty()) {
+    WARN(cores.skip);
     return;
   }
-  INFO(log);
-  REQUIRE(rc == 0);
+  INFO(cores.log);
+  REQUIRE(cores.status == 0);
 
-  for (std::string run : {"jdwp", "plain"}) {
+  for (std::string run : {"jdwp", "plain", "nmt"}) {
     INFO("core " << run);
-    std::string core = dir.path() + "/" + run + ".core";
-    json truth = json::parse(read_text(dir.path() + "/" + run + ".truth.json"));
-    CHECK(truth["jdwp"] == (run == "jdwp"));
+    std::string core = cores.dir + "/" + run + ".core";
+    json truth = json::parse(read_text(cores.dir + "/" + run + ".truth.json"));
+    CHECK(truth["jdwp"] == (run != "plain"));
     CHECK(truth["classes"]["count"] == kClasses);
     ZipTruth z = zip_truth(truth);
     auto chunks = chunks_by_address(core);
     check_streams_are_chunks(chunks, z);
+
+    // The CDS archive (lib/server/classes.jsa, a writable file mapping beside libjvm.so)
+    // holds roots; they are libjvm's, so no chunk is dominated by an anonymous pseudo-node
+    // named after the archive.
+    uint64_t by_archive = 0;
+    for (const auto& [addr, c] : chunks)
+      if (c.contains("dominator") && c["dominator"].is_string() &&
+          c["dominator"].get<std::string>().find("classes.jsa") != std::string::npos)
+        ++by_archive;
+    CHECK(by_archive == 0);
 
     json owners = run_json({"owners", core});
     json groups = run_json({"groups", core, "--by", "signature", "--top", "0"});
     check_zlib(chunks, groups, owners, z);
     if (run == "jdwp")
       check_jdwp_owner(chunks, owners, truth);
+    else if (run == "nmt")
+      check_jdwp_owner_nmt(chunks, owners, json::parse(read_text(cores.dir + "/nmt.refs.json")));
     else
       check_no_jdwp(chunks, owners);
   }

@@ -8,94 +8,12 @@
 #include <cstring>
 #include <random>
 
-#include "corpus.hpp"
+#include "patched_core.hpp"
 
 using namespace glibc_test;
 using coresift::ChunkBin;
 using coresift::ChunkState;
 using coresift::ChunkTable;
-
-namespace {
-
-class PatchedCore {
- public:
-  static PatchedCore* census() {
-    static std::unique_ptr<PatchedCore> p = [] {
-      std::unique_ptr<PatchedCore> c;
-      std::string core = cores_dir() + "census.kcore.core.zst";
-      std::string truth = cores_dir() + "census.kcore.truth.json";
-      if (!file_exists(core) || !file_exists(truth)) return c;
-      c.reset(new PatchedCore);
-      c->original_ = read_all(core);
-      c->truth_ = load_json(truth);
-      c->path_ = temp_file("census.kcore.core", c->original_);
-      c->session_ = open({c->path_}, opts(true));
-      return c;
-    }();
-    return p.get();
-  }
-  const nlohmann::json& truth() const { return truth_; }
-  const ChunkTable& clean() { return session_->heap(); }
-  const coresift::Session& session() const { return *session_; }
-
-  // File offset of a virtual address in the (decompressed) core.
-  size_t offset(uint64_t addr) const {
-    const coresift::Segment* s = session_->memory().find(addr);
-    REQUIRE(s);
-    REQUIRE(s->has_bytes(addr, 8));
-    return s->file_offset + (addr - s->start);
-  }
-  uint64_t read(uint64_t addr) const {
-    uint64_t v;
-    std::memcpy(&v, original_.data() + offset(addr), 8);
-    return v;
-  }
-  // Writes the patches into a copy of the core and walks it.
-  std::unique_ptr<coresift::Session> walk(const std::vector<std::pair<uint64_t, uint64_t>>& patches, bool nodbg = true) {
-    std::vector<uint8_t> bytes = original_;
-    for (auto [addr, value] : patches) std::memcpy(bytes.data() + offset(addr), &value, 8);
-    std::string p = temp_file(fmt::format("patched-{}.core", counter_++), bytes);
-    auto s = open({p}, opts(nodbg));
-    std::remove(p.c_str());  // the session keeps it mapped
-    s->heap();
-    return s;
-  }
-
- private:
-  std::vector<uint8_t> original_;
-  nlohmann::json truth_;
-  std::string path_;
-  std::unique_ptr<coresift::Session> session_;
-  int counter_ = 0;
-};
-
-const nlohmann::json* allocation(const nlohmann::json& truth, int thread, const std::string& cls, int index) {
-  for (const auto& a : truth["allocations"])
-    if (a["thread"] == thread && a["class"] == cls && a["index"] == index) return &a;
-  return nullptr;
-}
-
-bool finding_at(const ChunkTable& t, const std::string& kind, uint64_t addr) {
-  for (const auto& f : t.findings)
-    if (f.kind == kind && f.address == addr) return true;
-  return false;
-}
-
-std::string findings_text(const ChunkTable& t) {
-  std::string s;
-  for (const auto& f : t.findings) s += fmt::format("{} at {:#x}: {}\n", f.kind, f.address, f.detail);
-  return s;
-}
-
-// Free rows of one bin in the clean walk, in address order.
-std::vector<uint64_t> rows_in(const ChunkTable& t, ChunkBin bin, uint16_t arena) {
-  std::vector<uint64_t> v;
-  for (const auto& c : t.chunks)
-    if (c.bin == bin && c.arena == arena) v.push_back(c.address - 16);
-  return v;
-}
-
-}  // namespace
 
 TEST_CASE("corruption: a smashed chunk size is found and the walk resyncs", "[glibc][corruption]") {
   PatchedCore* pc = PatchedCore::census();
