@@ -118,6 +118,10 @@ void for_each_candidate(const AddressSpace& mem, const ChunkIndex& idx, uint64_t
     }
     hint = s;
     uint64_t present_end = std::min(hi, s->start + s->present);
+    if (lo + 8 > present_end) {  // an absent segment (data may be null) or its absent tail
+      lo = s->end;
+      continue;
+    }
     const uint8_t* p = s->data + (lo - s->start);
     for (uint64_t a = lo; a + 8 <= present_end; a += 8, p += 8) {
       uint64_t w;
