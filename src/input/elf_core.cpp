@@ -204,9 +204,35 @@ class NoteDecoder {
   int entry_warnings_ = 0;
 };
 
+// A well-formed note header: a short NUL-terminated printable name ("CORE", "LINUX", gdb's
+// "GDB", …) and data that fits in the segment as its program header claims it (a truncated
+// file may hold only part of the last note). `known_name`: only the names Linux and gdb write,
+// for finding the next note again after a damaged size field (data rarely looks like that).
+bool plausible_header(std::span<const uint8_t> bytes, uint64_t q, uint64_t end, uint64_t claimed_end, bool known_name = false) {
+  uint32_t namesz = 0, descsz = 0;
+  if (q + 12 > end || !get(bytes, q, namesz) || !get(bytes, q + 4, descsz)) return false;
+  if (namesz == 0 || namesz > 32 || q + 12 + namesz > end) return false;
+  std::string_view name(reinterpret_cast<const char*>(bytes.data() + q + 12), namesz);
+  if (name.back() != '\0') return false;
+  name.remove_suffix(1);
+  for (char ch : name)
+    if (ch < 0x20 || ch > 0x7e) return false;
+  if (known_name && name != "CORE" && name != "LINUX" && name != "GDB") return false;
+  uint64_t desc_off = q + 12 + ((uint64_t{namesz} + 3) & ~uint64_t{3});
+  return desc_off + uint64_t{descsz} <= std::max(end, claimed_end) + 3;
+}
+
+// The first note header with a known name in [from, end), 4-byte aligned from `base`, or 0.
+uint64_t next_plausible_header(std::span<const uint8_t> bytes, uint64_t base, uint64_t from, uint64_t end, uint64_t claimed_end) {
+  for (uint64_t q = base + ((from - base + 3) & ~uint64_t{3}); q + 12 <= end; q += 4)
+    if (plausible_header(bytes, q, end, claimed_end, true)) return q;
+  return 0;
+}
+
 // `size` is what the file holds of the note segment, `claimed` what its header promised:
 // a note that runs past `size` but not past `claimed` was cut short by a truncated file,
-// which is not the same as a corrupt header.
+// which is not the same as a corrupt header. A damaged size field is survived by finding the
+// next plausible header: the notes after it (threads, mapped files) are kept.
 void read_notes(const std::string& path, std::span<const uint8_t> bytes, uint64_t offset, uint64_t size,
                 uint64_t claimed, CoreFile& core, Diagnostics& diag) {
   NoteDecoder dec(path, core, diag);
@@ -220,16 +246,37 @@ void read_notes(const std::string& path, std::span<const uint8_t> bytes, uint64_
     uint64_t name_off = pos + 12;
     uint64_t desc_off = name_off + ((uint64_t{namesz} + 3) & ~uint64_t{3});
     uint64_t next = desc_off + ((uint64_t{descsz} + 3) & ~uint64_t{3});
-    if (desc_off > end || next > end + 3 /* last note may lack padding */ || desc_off + descsz > end) {
-      if (size < claimed && desc_off + descsz <= offset + claimed)
-        diag.warn(path, pos, fmt::format("note (type {}, {} bytes) is cut short by the end of the file: only {} of its "
-                                         "{} bytes are present; it and the notes after it are lost",
-                                         type, next - pos, end - pos, next - pos));
-      else
-        diag.warn(path, pos, fmt::format("corrupt note header (name size {}, data size {}); rest of the notes skipped",
-                                         namesz, descsz));
+    const bool fits = !(desc_off > end || next > end + 3 /* last note may lack padding */ || desc_off + descsz > end);
+    if (!fits && size < claimed && desc_off + descsz <= offset + claimed) {
+      diag.warn(path, pos, fmt::format("note (type {}, {} bytes) is cut short by the end of the file: only {} of its "
+                                       "{} bytes are present; it and the notes after it are lost",
+                                       type, next - pos, end - pos, next - pos));
       core.notes_cut_at = pos;
       return;
+    }
+    const uint64_t claimed_end = offset + claimed;
+    const bool good_header = plausible_header(bytes, pos, end, claimed_end);
+    if (!fits || (good_header && next + 12 <= end && !plausible_header(bytes, next, end, claimed_end))) {
+      uint64_t q = next_plausible_header(bytes, offset, good_header ? desc_off : pos + 4, end, claimed_end);
+      if (!q) {
+        diag.warn(path, pos, fmt::format("corrupt note header (name size {}, data size {}); rest of the notes skipped",
+                                         namesz, descsz));
+        core.notes_cut_at = pos;
+        return;
+      }
+      if (good_header) {
+        diag.warn(path, pos + 4, fmt::format("note type {} claims {} bytes of data but the next note header is at "
+                                             "offset {:#x}: its data taken as {} bytes, the notes after it kept",
+                                             type, descsz, q, q - desc_off));
+        std::string_view name(reinterpret_cast<const char*>(bytes.data() + name_off), namesz - 1);
+        dec.decode(type, name, bytes.subspan(desc_off, q - desc_off), pos);
+      } else {
+        diag.warn(path, pos, fmt::format("corrupt note header (name size {}, data size {}); skipped {} bytes to the "
+                                         "next note header at offset {:#x}",
+                                         namesz, descsz, q - pos, q));
+      }
+      pos = q;
+      continue;
     }
     std::string_view name(reinterpret_cast<const char*>(bytes.data() + name_off), namesz);
     if (!name.empty() && name.back() == '\0') name.remove_suffix(1);
