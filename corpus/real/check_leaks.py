@@ -3,8 +3,9 @@
   - words inside free memory (free chunks, glibc's top chunk, per `chunks --state all`),
   - words inside leaked chunks (definite or indirect: leaks may point at each other),
   - stale stack below a thread's stack pointer less the 128-byte red zone (never live),
-  - a word equal to a free glibc chunk's header address (bins and top point at the header,
-    which lies in the last 8 bytes of the chunk before it: allocator bookkeeping),
+  - a word equal to a glibc chunk's header address (bins, top and free chunks' fd/bk point at
+    the header, and stale copies of them stay in reused chunks; the header lies in the last 8
+    bytes of the chunk before it: allocator bookkeeping, never how a program holds a block),
   - words inside jemalloc's own bookkeeping that coresift reports (`heap --json`), each range
     checked here first: a base block must start on a 2 MiB boundary with a {size, next} header
     covering the range (next 0 or another reported base block); a thread-cache stack must be a
@@ -46,14 +47,15 @@ rows = list(csv.DictReader(io.StringIO(subprocess.run(
     [coresift, "chunks", "--csv", "--state", "all", core_path], capture_output=True, text=True, check=True).stdout)))
 free, headers = [], set()
 for r in rows:
+    a, csize = int(r["address"], 16), int(r["chunk_size"])
+    if r["allocator"] == "glibc":
+        headers.add(a - 16)  # any glibc chunk's header: bins, top, fd/bk and their stale copies
     if r["state"] != "free":
         continue
-    a, csize = int(r["address"], 16), int(r["chunk_size"])
     if r["allocator"] == "glibc":
         # A free chunk owns its size field up to the next chunk's prev_size (its footer); its
         # own prev_size field is the last 8 usable bytes of the chunk before it.
         free.append((a - 8, csize))
-        headers.add(a - 16)
     else:
         free.append((a, csize))
 free.sort()
@@ -97,7 +99,11 @@ for tid, regs in core.thread_registers():
 
 truth = os.path.join(outdir, name + ".leaks")
 want = [tuple(map(int, line.split())) for line in open(truth) if line.strip()] if os.path.exists(truth) else []
-targets = sorted({**dict(want), **dict(definite)}.items())  # address -> size (coresift's usable size if listed)
+# address -> size: a truth block's usable size from coresift's chunk table where it has a row
+# (the program asked for less, but a conservative scan cannot know that: a word in the slack
+# between the requested and the usable size points into the chunk), else the requested size.
+usable = {int(r["address"], 16): int(r["size"]) for r in rows}
+targets = sorted({**{a: max(s, usable.get(a, 0)) for a, s in want}, **dict(definite)}.items())
 refs = {}  # target start -> first word outside the excluded memory that points into it
 
 # Scan: find each target's top 5 address bytes (bytes 3..7 of a little-endian word), then

@@ -118,6 +118,10 @@ void for_each_candidate(const AddressSpace& mem, const ChunkIndex& idx, uint64_t
     }
     hint = s;
     uint64_t present_end = std::min(hi, s->start + s->present);
+    if (lo + 8 > present_end) {  // an absent segment (data may be null) or its absent tail
+      lo = s->end;
+      continue;
+    }
     const uint8_t* p = s->data + (lo - s->start);
     for (uint64_t a = lo; a + 8 <= present_end; a += 8, p += 8) {
       uint64_t w;
@@ -161,11 +165,12 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
       if (at == t.fs_base() + 8) return true;
     return false;
   };
-  // glibc's bins and top (main_arena, in libc's data) point at chunk headers; a free chunk's
-  // header is the last 8 usable bytes of the chunk before it, so such a word looks like an
-  // interior pointer into that neighbour. It is allocator bookkeeping, not a reference —
-  // unless the chunk behind that header is live (no bin holds it): with HotSpot's NMT a
-  // pointer 16 bytes into a 24-byte chunk is the block's own address.
+  // glibc's bins, top and free chunks' fd/bk point at chunk headers, and stale copies of
+  // them stay in the chunks later reused; a chunk's header is the last 8 usable bytes of the
+  // chunk before it, so such a word looks like an interior pointer into that neighbour. It is
+  // allocator bookkeeping, not a reference (a program holds the payload address, never the
+  // header) — except in a JVM, where with NMT a pointer 16 bytes into a 24-byte chunk is the
+  // block's own payload (NMT's 16-byte header), so there a live neighbour's header counts.
   auto next_chunk_header = [&](uint32_t node, uint64_t w) {
     const Chunk& c = table.chunks[idx.chunk_of_node(node)];
     if (c.size < 8 || w != c.address + c.size - 8 || c.allocator >= table.allocators.size() ||
@@ -173,7 +178,8 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
       return false;
     auto next = std::lower_bound(table.chunks.begin(), table.chunks.end(), w + 16,
                                  [](const Chunk& k, uint64_t a) { return k.address < a; });
-    return next == table.chunks.end() || next->address != w + 16 || next->state == ChunkState::kFree;
+    bool next_live = next != table.chunks.end() && next->address == w + 16 && next->state != ChunkState::kFree;
+    return !(next_live && c.size == 24 && !nmt.empty());
   };
   // The root scan runs on its own thread next to the heap workers (it only writes g.roots and
   // g.scanned_root_bytes). A mapping the labeller did not recognise as a heap makes it visit
@@ -243,6 +249,7 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
         int64_t t = idx.find(word);
         if (t < 0 || t == n) return;
         bool interior = !is_start(static_cast<uint32_t>(t), word);
+        if (interior && next_chunk_header(static_cast<uint32_t>(t), word)) return;
         out[k++] = static_cast<uint32_t>(t) | (interior ? kInteriorBit : 0);
         ++count;
       });

@@ -1,6 +1,7 @@
 #include "command.hpp"
 
 #include "coresift/analysis/rules.hpp"
+#include "coresift/report/byte_strings.hpp"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -46,6 +47,18 @@ bool rule_files_ok(const CommonArgs& args) {
   return true;
 }
 
+namespace {
+
+void print_warnings(Session& s) {
+  for (const Warning& w : s.diag().warnings())
+    std::cerr << "coresift: warning: " << printable(bytes_as_utf8(w.to_string())) << "\n";
+  if (s.diag().suppressed()) std::cerr << fmt::format("coresift: {} more warnings not shown\n", s.diag().suppressed());
+}
+
+std::string safe(const char* message) { return printable(bytes_as_utf8(message)); }
+
+}  // namespace
+
 int run_report(const CommonArgs& args, const std::function<nlohmann::json(Session&)>& build,
                const std::function<std::string(const nlohmann::json&)>& render) {
   if (!rule_files_ok(args)) return 2;
@@ -53,23 +66,26 @@ int run_report(const CommonArgs& args, const std::function<nlohmann::json(Sessio
   try {
     s = Session::open(to_options(args));
   } catch (const InputError& e) {
-    std::cerr << "coresift: " << e.what() << "\n";
+    std::cerr << "coresift: " << safe(e.what()) << "\n";
     return 3;
   }
   nlohmann::json doc;
   try {
     doc = build(*s);
   } catch (const InputError& e) {
-    std::cerr << "coresift: " << e.what() << "\n";
+    std::cerr << "coresift: " << safe(e.what()) << "\n";
     return 3;
   }
-  for (const Warning& w : s->diag().warnings()) std::cerr << "coresift: warning: " << w.to_string() << "\n";
-  if (s->diag().suppressed())
-    std::cerr << fmt::format("coresift: {} more warnings not shown\n", s->diag().suppressed());
-  if (args.json)
+  print_warnings(*s);
+  // Strings from the core are bytes: made valid UTF-8 for JSON, and free of control
+  // characters for the terminal (docs/json-schema.md, "Strings from the core").
+  make_json_safe(doc);
+  if (args.json) {
     std::cout << doc.dump(2) << "\n";
-  else
+  } else {
+    make_text_safe(doc);
     std::cout << render(doc);
+  }
   std::cout.flush();
   return 0;
 }
@@ -81,10 +97,10 @@ int run_streamed(const CommonArgs& args, const std::function<void(Session&)>& wr
     s = Session::open(to_options(args));
     s->heap();  // walk first, so warnings come before the rows
   } catch (const InputError& e) {
-    std::cerr << "coresift: " << e.what() << "\n";
+    std::cerr << "coresift: " << safe(e.what()) << "\n";
     return 3;
   }
-  for (const Warning& w : s->diag().warnings()) std::cerr << "coresift: warning: " << w.to_string() << "\n";
+  print_warnings(*s);
   write(*s);
   std::cout.flush();
   return 0;

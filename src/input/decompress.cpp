@@ -102,7 +102,7 @@ DecompressResult gzip_stream(std::span<const uint8_t> in, int fd) {
     return r;
   }
   std::vector<uint8_t> out(kChunk);
-  size_t consumed = 0;
+  size_t consumed = 0, member_start = 0;
   while (true) {
     // zlib counts in uInt; feed at most 1 GiB at a time.
     size_t feed = std::min<size_t>(in.size() - consumed, 1u << 30);
@@ -120,10 +120,19 @@ DecompressResult gzip_stream(std::span<const uint8_t> in, int fd) {
       // like gzip -d, decode them all.
       size_t left = in.size() - consumed;
       if (left == 0) break;
-      if (left >= 2 && in[consumed] == 0x1f && in[consumed + 1] == 0x8b && inflateReset(&s) == Z_OK)
+      if (left >= 2 && in[consumed] == 0x1f && in[consumed + 1] == 0x8b && inflateReset(&s) == Z_OK) {
+        member_start = consumed;
         continue;
-      r.error = std::to_string(left) + " bytes after the last gzip member are not gzip data (ignored)";
-      r.error_offset = consumed;
+      }
+      if (r.written == 0) {  // the real problem is the empty stream, not what follows it
+        r.error = "the gzip member at offset " + std::to_string(member_start) +
+                  " is empty (it decompresses to nothing); the " + std::to_string(left) +
+                  " bytes after it are not gzip data";
+        r.error_offset = member_start;
+      } else {
+        r.error = std::to_string(left) + " bytes after the last gzip member are not gzip data (ignored)";
+        r.error_offset = consumed;
+      }
       break;
     }
     if (ret != Z_OK || (got == 0 && consumed == in.size())) {

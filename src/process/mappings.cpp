@@ -45,10 +45,11 @@ void apply_pseudo_name(Mapping& m, const std::string& name) {
 
 }  // namespace
 
-std::vector<Mapping> build_mappings(const LoadedInputs& in, const std::vector<MapsEntry>& maps) {
+std::vector<Mapping> build_mappings(const LoadedInputs& in, const std::vector<FileNoteEntry>& file_entries,
+                                    const std::vector<MapsEntry>& maps) {
   std::vector<Mapping> out;
   if (in.core) {
-    FirstRangeIndex files = index_ranges(in.core->files);
+    FirstRangeIndex files = index_ranges(file_entries);
     for (const LoadSegment& l : in.core->loads) {
       Mapping m;
       m.start = l.vaddr;
@@ -56,12 +57,13 @@ std::vector<Mapping> build_mappings(const LoadedInputs& in, const std::vector<Ma
       m.perms = static_cast<uint8_t>(((l.flags & PF_R) ? kPermRead : 0) | ((l.flags & PF_W) ? kPermWrite : 0) |
                                      ((l.flags & PF_X) ? kPermExec : 0));
       if (auto i = files.find(m.start)) {
-        const FileNoteEntry* f = &in.core->files[*i];
+        const FileNoteEntry* f = &file_entries[*i];
         m.path = f->path;
         m.offset = f->file_offset + (m.start - f->start);
       }
       out.push_back(std::move(m));
     }
+    for (Mapping& m : file_note_only_mappings(*in.core, file_entries, in.memory)) out.push_back(std::move(m));
   }
   // Raw ranges: named by --maps lines where given, else one anonymous mapping each.
   FirstRangeIndex core_mappings = index_ranges(out);

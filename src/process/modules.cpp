@@ -24,11 +24,7 @@ std::string to_hex(const uint8_t* p, size_t n) {
   return s;
 }
 
-struct ElfFacts {
-  bool is_elf = false;
-  uint64_t first_load_vaddr = 0;
-  std::string build_id;
-};
+}  // namespace
 
 // Walks the program headers of an ELF image mapped at `base` in the process memory.
 ElfFacts elf_facts_from_memory(const AddressSpace& mem, uint64_t base) {
@@ -94,8 +90,6 @@ ElfFacts elf_facts_from_file(const std::string& path) {
   ::close(fd);
   return f;
 }
-
-}  // namespace
 
 std::optional<uint64_t> elf_image_end(const AddressSpace& mem, uint64_t base) {
   Elf64_Ehdr eh;

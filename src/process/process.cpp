@@ -90,10 +90,20 @@ Process build_process(const LoadedInputs& in, const ProcessOptions& opts, Diagno
     if (p.pid == 0 && !core.threads.empty()) p.pid = core.threads.front().tid;
     p.auxv = core.auxv;
     build_threads(p, core);
-    if (core.threads.empty()) diag.warn(core.path, std::nullopt, "core has no thread notes (NT_PRSTATUS)");
+    if (core.threads.empty())
+      diag.warn(core.path, core.notes_cut_at,
+                core.notes_cut_at ? "core has no thread notes (NT_PRSTATUS): the notes are cut at this offset"
+                                  : "core has no thread notes (NT_PRSTATUS)");
   }
-  p.mappings = build_mappings(in, maps);
+  std::vector<FileNoteEntry> files;
+  if (in.core) files = in.core->files.empty() ? recover_file_entries(*in.core, in.memory, opts, diag) : in.core->files;
+  p.mappings = build_mappings(in, files, maps);
   p.modules = build_modules(p.mappings, in.memory, opts, diag);
+  if (in.core && p.modules.empty())
+    diag.warn(in.core->path, in.core->notes_cut_at,
+              in.core->files.empty() ? "no modules: the core has no NT_FILE note and no ELF image with a known file was "
+                                       "found in its memory"
+                                     : "no modules: no file listed in NT_FILE starts with an ELF header");
   label_mappings(p, in.memory);
 
   if (auto entry = p.auxv_value(AT_ENTRY))

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "coresift/analysis/owners.hpp"
+#include "coresift/report/byte_strings.hpp"
 #include "coresift/report/format.hpp"
 #include "coresift/report/process_report.hpp"
 
@@ -80,7 +81,7 @@ void write_chunks(Session& s, const ChunkFilter& f, ChunkFormat format, std::ost
   // 10 bytes per chunk (owner + evidence, dominator, signature id); names are escaped once.
   std::optional<OwnerAnalysis> owners;
   std::vector<std::string> owner_names, pseudo_names, signature_names;
-  auto json_str = [](const std::string& v) { return nlohmann::json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); };
+  auto json_str = [](const std::string& v) { return nlohmann::json(bytes_as_utf8(v)).dump(); };
   if (format == ChunkFormat::kJson) {
     owners = analyze_owners(s, OwnerOptions{.top_signatures = 0, .per_chunk = true, .per_chunk_signatures = true});
     for (const Owner& o : owners->owners) owner_names.push_back(json_str(o.name));

@@ -135,18 +135,31 @@ json show_json(Session& s, uint64_t address, uint64_t length) {
                       : json(nullptr);
   // Byte by byte so that absent bytes are reported as such, not as zeros.
   json bytes = json::array();
-  uint64_t present = 0;
+  uint64_t present = 0, from_file = 0;
+  std::string file;
   for (uint64_t i = 0; i < length; ++i) {
     uint8_t b;
     if (s.memory().read(address + i, &b, 1) == 1) {
       bytes.push_back(b);
       ++present;
+      continue;
+    }
+    // Not in the core: a file mapping gcore left out is read from the module's file.
+    ModuleFileBytes fb = p.file_bytes(address + i, length - i);
+    uint64_t k = 0;
+    for (; k < fb.bytes.size() && s.memory().read(address + i + k, &b, 1) == 0; ++k) bytes.push_back(fb.bytes[k]);
+    if (k > 0) {
+      from_file += k;
+      file = fb.file;
+      i += k - 1;
     } else {
       bytes.push_back(nullptr);
     }
   }
   doc["length"] = length;
   doc["present_bytes"] = present;
+  doc["file_bytes"] = from_file;
+  doc["bytes_file"] = file.empty() ? json(nullptr) : json(file);
   doc["bytes"] = bytes;
   doc["warnings"] = warnings_json(s.diag());
   return doc;
@@ -252,8 +265,12 @@ std::string show_text(const json& d) {
     out += fmt::format("Symbol    {} + {:#x}\n", d["symbol"]["name"].get<std::string>(), d["symbol"]["offset"].get<uint64_t>());
   std::vector<int> bytes;
   for (const auto& b : d["bytes"]) bytes.push_back(b.is_null() ? -1 : b.get<int>());
-  uint64_t len = d["length"], present = d["present_bytes"];
-  if (present < len) out += fmt::format("Note      {} of {} bytes are absent from the input (shown as \"?\?\")\n", len - present, len);
+  uint64_t len = d["length"], present = d["present_bytes"], from_file = d["file_bytes"];
+  if (from_file > 0)
+    out += fmt::format("Note      {} of {} bytes are not in the core; read from {}\n", from_file, len,
+                       d["bytes_file"].get<std::string>());
+  if (present + from_file < len)
+    out += fmt::format("Note      {} of {} bytes are absent from the input (shown as \"?\?\")\n", len - present - from_file, len);
   out += "\n" + hexdump(std::stoull(d["address"].get<std::string>(), nullptr, 16), bytes);
   return out;
 }

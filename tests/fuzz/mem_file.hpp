@@ -29,6 +29,7 @@ class MemFile {
     }
   }
   const std::string& path() const { return path_; }
+  int fd() const { return fd_; }
 
  private:
   int fd_;

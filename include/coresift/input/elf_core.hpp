@@ -71,6 +71,9 @@ struct CoreFile {
   std::vector<std::pair<uint64_t, uint64_t>> auxv;
   std::vector<FileNoteEntry> files;
   uint64_t missing_bytes = 0;  // bytes the headers promise beyond the end of the file
+  // File offset where note reading stopped early (segment cut by the end of the file, or a
+  // corrupt note header): notes from there on are lost.
+  std::optional<uint64_t> notes_cut_at;
 };
 
 // Parses an ELF core held in `bytes` (named `path` in messages). Throws InputError when the

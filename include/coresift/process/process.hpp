@@ -67,6 +67,12 @@ struct ProcessOptions {
   std::vector<std::string> maps_files; // --maps: names for raw ranges
 };
 
+// Bytes read from a module's file on disk (see Process::file_bytes).
+struct ModuleFileBytes {
+  std::string file;             // the file read ("" when none could be)
+  std::vector<uint8_t> bytes;   // from the requested address on; may be shorter than asked
+};
+
 struct Process {
   int pid = 0;
   std::string executable;
@@ -82,6 +88,10 @@ struct Process {
   const Module* module_at(uint64_t addr) const;
   const Thread* crashed_thread() const;
   std::optional<uint64_t> auxv_value(uint64_t key) const;
+  // Up to `n` bytes at `addr` of a file-backed mapping, read from its module's file (for
+  // mappings the core has no bytes of: gcore omits read-only file mappings). Empty when the
+  // address is not in a module's mapping or its file is missing or not the process's copy.
+  ModuleFileBytes file_bytes(uint64_t addr, uint64_t n) const;
 };
 
 // Builds the process model from loaded inputs (a core and/or raw ranges).

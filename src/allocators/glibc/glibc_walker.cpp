@@ -55,6 +55,7 @@ class GlibcWalker : public AllocatorWalker {
       found = locate(c);
       if (!found) c.layout = layout_for(c.version);
     }
+    if (!found) warn_if_libc_data_absent(s, c.libc);
     if (found) {
       // glibc's malloc was never used (another allocator such as a preloaded jemalloc, or no
       // allocation at all): main_arena is still uninitialized, alone on its ring, and nothing
@@ -64,6 +65,23 @@ class GlibcWalker : public AllocatorWalker {
                        (!c.mpv.valid || (c.mpv.n_mmaps == 0 && c.mpv.sbrk_base == 0));
     }
     return found;
+  }
+
+  // Without libc's writable data (main_arena, mp_) nothing locates the arenas: say so, and
+  // how much heap memory the core holds that is therefore not walked.
+  static void warn_if_libc_data_absent(Session& s, const Module* libc) {
+    if (!libc) return;
+    uint64_t absent_lo = 0, absent_hi = 0, heap_bytes = 0;
+    for (const Mapping& m : s.process().mappings) {
+      if ((m.perms & kPermWrite) && m.path == libc->path && m.present_bytes < m.end - m.start && !absent_lo)
+        absent_lo = m.start, absent_hi = m.end;
+      if (m.label == "[heap]" || m.label == "[arena-heap]") heap_bytes += m.present_bytes;
+    }
+    if (!absent_lo) return;
+    s.diag().warn(s.inputs().core ? s.inputs().core->path : std::string(), std::nullopt,
+                  fmt::format("glibc allocator not walked: libc's data [{:#x}, {:#x}) (main_arena, mp_) is absent from "
+                              "the core; {} bytes of heap mappings are present but their chunks are not listed",
+                              absent_lo, absent_hi, heap_bytes));
   }
 
   void walk(Session&, ChunkTable& out) override {

@@ -76,6 +76,9 @@ TEST_CASE("a core without thread notes builds a process with a warning", "[input
   Built b = build(dir, CoreBuilder().load(0x1000, 0x10, pattern(0x10)).bytes(), diag);
   CHECK(b.p.threads.empty());
   CHECK_FALSE(b.p.signal);
-  REQUIRE(diag.warnings().size() == 1);
+  // One warning per empty answer, each saying why: no threads, and no modules (no NT_FILE
+  // note and no ELF image in memory to recover them from).
+  REQUIRE(diag.warnings().size() == 2);
   CHECK_THAT(diag.warnings()[0].message, Catch::Contains("no thread notes"));
+  CHECK_THAT(diag.warnings()[1].message, Catch::Contains("no modules") && Catch::Contains("no NT_FILE note"));
 }
