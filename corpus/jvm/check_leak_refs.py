@@ -8,7 +8,10 @@ usage: check_leak_refs.py CORE CHUNKS.json LEAKS.json [MAPS.json]
 
 Every 8-aligned word of every PT_LOAD segment (file bytes only) that lies outside the free
 chunks is looked at; a definite leak counts as referenced when such a word points into
-[address, address + size) and the word is not inside the leak itself.  Words inside other
+[address, address + size) and the word is not inside the leak itself, nor equal to a glibc
+chunk's header (address - 16: bins, top and free chunks' fd/bk point there, and stale copies
+stay in reused chunks; it lies in the last 8 bytes of the chunk before it) unless that chunk
+is live and the leak is a 24-byte chunk (with NMT, 16 bytes in is such a block's payload).  Words inside other
 leaked chunks (definite/indirect/possible) are counted apart: a leak referenced only by
 other leaks is still a leak.  Prints one summary line, then (with MAPS.json) how many
 referenced leaks each mapping holds a referring word for, and a few examples.
@@ -58,6 +61,14 @@ def main():
                      for l in leaks])
     definite = Ranges([(int(l['address'], 16), int(l['address'], 16) + l['size'], l)
                        for l in leaks if l['kind'] == 'definite'])
+    glibc_state = {int(c['address'], 16): c['state'] for c in chunks if c.get('allocator') == 'glibc'}
+
+    def header_word(w, target):
+        state = glibc_state.get(w + 16)
+        if state is None:
+            return False
+        return not (state != 'free' and target['size'] == 24)
+
     if not definite.items:
         print('definite leaks: 0')
         return 0
@@ -79,7 +90,7 @@ def main():
                     continue
                 at = va + start + 8 * k
                 t = int(target['address'], 16)
-                if t <= at < t + target['size'] or free.find(at):
+                if t <= at < t + target['size'] or free.find(at) or header_word(w, target):
                     continue
                 holder = leaked.find(at)
                 if t not in (by_leak if holder else by_root):

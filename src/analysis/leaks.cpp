@@ -55,7 +55,7 @@ void spread(const ReferenceGraph& g, uint8_t* state, NodeQueue& q, uint8_t mark,
 
 }  // namespace
 
-LeakAnalysis classify_leaks(const ReferenceGraph& g, const ChunkTable& /*table: sizes come from the index*/) {
+LeakAnalysis classify_leaks(const ReferenceGraph& g, const ChunkTable& table) {
   const size_t n = g.index.nodes();
   LeakAnalysis out;
   // The result array doubles as the working state (LeakKind values fit in a byte).
@@ -65,9 +65,12 @@ LeakAnalysis classify_leaks(const ReferenceGraph& g, const ChunkTable& /*table: 
   NodeQueue queue(n);
 
   // 1. Reachable through start pointers, labelled by the first root kind in priority order.
+  // The allocator's own chunks (jemalloc's thread-cache stacks) are held by a pointer into
+  // them (cache_bin avail / stack_head): for those an interior root is as firm as a start one.
+  auto bookkeeping = [&](uint32_t node) { return (table.chunks[g.index.chunk_of_node(node)].flags & kChunkFlagBookkeeping) != 0; };
   for (RootKind rk : {RootKind::kStatic, RootKind::kStack, RootKind::kRegister, RootKind::kAnon})
     for (const RootRef& r : g.roots)
-      if (r.kind == rk && !r.interior && unseen(state[r.node])) {
+      if (r.kind == rk && (!r.interior || bookkeeping(r.node)) && unseen(state[r.node])) {
         state[r.node] = static_cast<uint8_t>(rk);  // RootKind values match LeakKind's first four
         queue.push(r.node);
       }
