@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Golden outputs: every command, text and --json, on committed corpus cores, compared with
+tests/golden/expected/.  A change in any output fails the test with a diff; when the change is
+intended, regenerate and review the diff:
+
+    python3 tests/golden/golden.py build/coresift . --update && git diff tests/golden
+
+Usage: golden.py CORESIFT SOURCE_DIR [--update]
+The bookworm cores map the system's libc, libstdc++ and libjemalloc, so the outputs hold only
+on a machine with the same library files: their sha256 are recorded in expected/ENV.json and a
+machine with other files reports SKIPPED (exit 77) rather than a false failure.  Separate debug
+info is ignored (--no-debuginfo) so that installed -dbg packages change nothing.  The source
+directory's path is written as @SRC@."""
+import difflib
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+SKIP = 77
+CORES = {  # name -> (core, module dir) under corpus/cores
+    "census": ("census.kcore.core.zst", "bin"),
+    "census_je": ("census_je.kcore.core.zst", "bin"),
+    "objects": ("objects.kcore.core.zst", "bin"),
+    "crash_segv": ("crash_segv.gcore.core.zst", "bin"),
+    "double_free": ("double_free.kcore.core.zst", "bin"),
+}
+COMMON = ["info", "maps", "threads", "heap", "groups", "groups --by owner", "leaks", "owners"]
+EXTRA = {  # commands whose output is large on the census cores: on the small cores only
+    "objects": ["chunks", "chunks --state all --csv"],
+    "crash_segv": ["chunks --state all"],
+    "double_free": ["chunks --state all"],
+}
+SYSTEM_LIBS = ["/lib/x86_64-linux-gnu/libc.so.6", "/lib64/ld-linux-x86-64.so.2",
+               "/lib/x86_64-linux-gnu/libstdc++.so.6", "/lib/x86_64-linux-gnu/libgcc_s.so.1",
+               "/lib/x86_64-linux-gnu/libm.so.6", "/lib/x86_64-linux-gnu/libjemalloc.so.2"]
+
+
+def environment():
+    env = {}
+    for lib in SYSTEM_LIBS:
+        try:
+            with open(lib, "rb") as f:
+                env[lib] = hashlib.sha256(f.read()).hexdigest()
+        except OSError:
+            env[lib] = None
+    return env
+
+
+def cases():
+    for name, (core, moddir) in CORES.items():
+        for cmd in COMMON + EXTRA.get(name, []):
+            words = cmd.split()
+            for fmt in (["--json"] if "--csv" not in words else []) + [""]:
+                slug = "-".join(w.lstrip("-") for w in words) + (".json" if fmt else ".csv" if "--csv" in words else ".txt")
+                yield name + "." + slug, words + ([fmt] if fmt else []), core, moddir
+
+
+def run(coresift, src, args, core, moddir):
+    cores = os.path.join(src, "corpus", "cores")
+    argv = [coresift, args[0], *args[1:], "--no-debuginfo", "--module-dir", os.path.join(cores, moddir),
+            os.path.join(cores, core)]
+    p = subprocess.run(argv, capture_output=True, text=True, cwd=src)
+    out = "exit %d\n--- stdout\n%s--- stderr\n%s" % (p.returncode, p.stdout, p.stderr)
+    return out.replace(os.path.realpath(src), "@SRC@").replace(src, "@SRC@")
+
+
+def main():
+    coresift, src = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    update = "--update" in sys.argv[3:]
+    expected_dir = os.path.join(src, "tests", "golden", "expected")
+    env_file = os.path.join(expected_dir, "ENV.json")
+    env = environment()
+    if update:
+        os.makedirs(expected_dir, exist_ok=True)
+        with open(env_file, "w") as f:
+            json.dump(env, f, indent=1, sort_keys=True)
+            f.write("\n")
+    else:
+        want = json.load(open(env_file))
+        differ = [lib for lib in want if want[lib] != env.get(lib)]
+        if differ:
+            print("SKIPPED: golden outputs were made with other system libraries: %s" % ", ".join(differ))
+            return SKIP
+    failed, n = [], 0
+    for slug, args, core, moddir in cases():
+        n += 1
+        got = run(coresift, src, args, core, moddir)
+        path = os.path.join(expected_dir, slug)
+        if update:
+            with open(path, "w") as f:
+                f.write(got)
+            continue
+        try:
+            want = open(path).read()
+        except OSError:
+            want = ""
+        if got != want:
+            failed.append(slug)
+            diff = list(difflib.unified_diff(want.splitlines(), got.splitlines(), "expected/" + slug, "got", lineterm="", n=1))
+            print("\n".join(diff[:40]) + ("\n  ... %d more diff lines" % (len(diff) - 40) if len(diff) > 40 else ""))
+    if update:
+        print("wrote %d golden outputs to %s" % (n, expected_dir))
+        return 0
+    print("%d of %d golden outputs differ%s" % (len(failed), n, (": " + ", ".join(failed)) if failed else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
