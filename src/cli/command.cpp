@@ -59,8 +59,13 @@ std::string safe(const char* message) { return printable(bytes_as_utf8(message))
 
 }  // namespace
 
+void add_csv_option(CLI::App* cmd, CommonArgs& a) {
+  cmd->add_flag("--csv", a.csv, "comma-separated values of the table (docs/commands.md, CSV)")->excludes("--json");
+}
+
 int run_report(const CommonArgs& args, const std::function<nlohmann::json(Session&)>& build,
-               const std::function<std::string(const nlohmann::json&)>& render) {
+               const std::function<std::string(const nlohmann::json&)>& render,
+               const std::function<std::string(const nlohmann::json&)>& csv) {
   if (!rule_files_ok(args)) return 2;
   std::unique_ptr<Session> s;
   try {
@@ -84,7 +89,7 @@ int run_report(const CommonArgs& args, const std::function<nlohmann::json(Sessio
     std::cout << doc.dump(2) << "\n";
   } else {
     make_text_safe(doc);
-    std::cout << render(doc);
+    std::cout << (args.csv && csv ? csv(doc) : render(doc));
   }
   std::cout.flush();
   return 0;

@@ -21,16 +21,21 @@ struct CommonArgs {
   bool no_debuginfo = false;
   bool debuginfod = false;
   bool json = false;
+  bool csv = false;  // only where add_csv_option was called
 };
 
 // Adds INPUT… and the options every command shares.
 void add_common_options(CLI::App* cmd, CommonArgs& args, bool inputs_positional = true);
 Options to_options(const CommonArgs& args);
+// Adds --csv (excludes --json) to a table-shaped command.
+void add_csv_option(CLI::App* cmd, CommonArgs& args);
 
-// Opens the session, runs `build` for the JSON document and prints it (JSON or text via
-// `render`), with warnings on stderr. Returns the process exit status.
+// Opens the session, runs `build` for the JSON document and prints it (JSON, CSV via `csv`
+// when --csv was given, or text via `render`), with warnings on stderr. Returns the process
+// exit status.
 int run_report(const CommonArgs& args, const std::function<nlohmann::json(Session&)>& build,
-               const std::function<std::string(const nlohmann::json&)>& render);
+               const std::function<std::string(const nlohmann::json&)>& render,
+               const std::function<std::string(const nlohmann::json&)>& csv = {});
 
 // Like run_report for commands that stream their own output (too big for one document).
 int run_streamed(const CommonArgs& args, const std::function<void(Session&)>& write);

@@ -1,6 +1,7 @@
 // info, maps, threads, show.
 
 #include "command.hpp"
+#include "coresift/report/csv.hpp"
 #include "coresift/report/process_report.hpp"
 #include "input/parse_number.hpp"
 
@@ -17,7 +18,10 @@ void register_process_commands(CLI::App& app, Runner& run) {
 
   auto* maps = app.add_subcommand("maps", "pmap -X-like table of every mapping");
   add_common_options(maps, maps_args);
-  maps->callback([&] { run = [] { return run_report(maps_args, maps_json, maps_text); }; });
+  add_csv_option(maps, maps_args);
+  maps->callback([&] {
+    run = [] { return run_report(maps_args, maps_json, maps_text, [](const nlohmann::json& d) { return csv_table(d, kMapsCsv); }); };
+  });
 
   auto* threads = app.add_subcommand("threads", "every thread with registers and backtrace");
   add_common_options(threads, threads_args);

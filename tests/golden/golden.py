@@ -28,7 +28,9 @@ CORES = {  # name -> (core, module dir) under corpus/cores
 }
 COMMON = ["info", "maps", "threads", "heap", "groups", "groups --by owner", "leaks", "owners"]
 EXTRA = {  # commands whose output is large on the census cores: on the small cores only
-    "objects": ["chunks", "chunks --state all --csv"],
+    "objects": ["chunks", "chunks --state all --csv", "maps --csv", "groups --csv", "groups --by owner --csv",
+                "leaks --csv", "owners --csv"],
+    "census": ["leaks --csv", "leaks --summary --csv", "owners --csv"],
     "crash_segv": ["chunks --state all"],
     "double_free": ["chunks --state all"],
 }
