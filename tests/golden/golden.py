@@ -15,6 +15,7 @@ import difflib
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -65,7 +66,10 @@ def run(coresift, src, args, core, moddir):
             os.path.join(cores, core)]
     p = subprocess.run(argv, capture_output=True, text=True, cwd=src)
     out = "exit %d\n--- stdout\n%s--- stderr\n%s" % (p.returncode, p.stdout, p.stderr)
-    return out.replace(os.path.realpath(src), "@SRC@").replace(src, "@SRC@")
+    out = out.replace(os.path.realpath(src), "@SRC@").replace(src, "@SRC@")
+    # The committed cores record the path of the checkout that made them (NT_FILE, the command
+    # line): any absolute path ending in corpus/cores/ is the same place in another clone.
+    return re.sub(r"/[^\s\",']*/corpus/cores/", "@SRC@/corpus/cores/", out)
 
 
 def main():
