@@ -357,5 +357,8 @@ void add_bloat_note(Ctx& c);
 // raw_dump.cpp: no core, only FILE@BASE ranges. Finds the heaps (and any malloc_state) in
 // the ranges and fills c.arenas and the layout; false when no range holds a glibc heap.
 bool setup_raw_arenas(Ctx& c);
+// The same over given ranges (a core's heap mappings when libc's data is absent), with the
+// layout already chosen.
+bool setup_raw_arenas(Ctx& c, std::vector<RawRange> ranges);
 
 }  // namespace coresift::glibc

@@ -55,7 +55,15 @@ class GlibcWalker : public AllocatorWalker {
       found = locate(c);
       if (!found) c.layout = layout_for(c.version);
     }
-    if (!found) warn_if_libc_data_absent(s, c.libc);
+    if (!found) {
+      // Without libc's data nothing locates the arenas; the heap mappings present in the core
+      // are still walked by their chunk headers, as a raw dump is (degraded: no bins, no mp_).
+      std::vector<RawRange> heaps = heaps_without_libc_data(s, c.libc);
+      if (!heaps.empty() && setup_raw_arenas(c, heaps)) {
+        raw_ = degraded_ = found = true;
+        c.located_by = "heap chunk headers (libc data absent)";
+      }
+    }
     if (found) {
       // glibc's malloc was never used (another allocator such as a preloaded jemalloc, or no
       // allocation at all): main_arena is still uninitialized, alone on its ring, and nothing
@@ -68,20 +76,31 @@ class GlibcWalker : public AllocatorWalker {
   }
 
   // Without libc's writable data (main_arena, mp_) nothing locates the arenas: say so, and
-  // how much heap memory the core holds that is therefore not walked.
-  static void warn_if_libc_data_absent(Session& s, const Module* libc) {
-    if (!libc) return;
+  // return the heap mappings' present bytes (from their start) to walk as raw ranges.
+  static std::vector<RawRange> heaps_without_libc_data(Session& s, const Module* libc) {
+    std::vector<RawRange> heaps;
+    if (!libc) return heaps;
     uint64_t absent_lo = 0, absent_hi = 0, heap_bytes = 0;
     for (const Mapping& m : s.process().mappings) {
       if ((m.perms & kPermWrite) && m.path == libc->path && m.present_bytes < m.end - m.start && !absent_lo)
         absent_lo = m.start, absent_hi = m.end;
-      if (m.label == "[heap]" || m.label == "[arena-heap]") heap_bytes += m.present_bytes;
+      if ((m.label == "[heap]" || m.label == "[arena-heap]") && m.present_bytes) {
+        heap_bytes += m.present_bytes;
+        RawRange r;
+        r.file = m.label;
+        r.base = m.start;
+        r.size = m.present_bytes;
+        heaps.push_back(r);
+      }
     }
-    if (!absent_lo) return;
+    if (!absent_lo) return {};
     s.diag().warn(s.inputs().core ? s.inputs().core->path : std::string(), std::nullopt,
-                  fmt::format("glibc allocator not walked: libc's data [{:#x}, {:#x}) (main_arena, mp_) is absent from "
-                              "the core; {} bytes of heap mappings are present but their chunks are not listed",
+                  fmt::format("glibc allocator walked without its data: libc's data [{:#x}, {:#x}) (main_arena, mp_) is "
+                              "absent from the core; the {} bytes of heap mappings present are walked by their chunk "
+                              "headers alone: free chunks known only by the next chunk's PREV_INUSE bit, tcache and "
+                              "fastbin chunks counted live, mmapped chunks not listed",
                               absent_lo, absent_hi, heap_bytes));
+    return heaps;
   }
 
   void walk(Session&, ChunkTable& out) override {
@@ -124,7 +143,8 @@ class GlibcWalker : public AllocatorWalker {
 
     AllocatorInfo& ai = out.allocators[c.alloc];
     std::vector<std::string> notes;
-    if (raw_) notes.push_back("raw memory dump: glibc heap recognised by its chain of chunk headers");
+    if (degraded_) notes.push_back("libc data absent: glibc heap recognised by its chain of chunk headers");
+    else if (raw_) notes.push_back("raw memory dump: glibc heap recognised by its chain of chunk headers");
     else notes.push_back(fmt::format("main_arena {:#x}{}", c.main_arena, c.mp ? fmt::format(", mp_ {:#x}", c.mp) : ""));
     if (c.version.known()) notes.push_back("glibc " + c.version.str() + " from the " + c.version_source);
     notes.push_back("struct layout: " + c.layout.source);
@@ -149,6 +169,7 @@ class GlibcWalker : public AllocatorWalker {
 
  private:
   bool raw_ = false;
+  bool degraded_ = false;  // a core without libc's data, walked like raw ranges
   bool uninitialised_ = false;  // main_arena found but malloc never ran
   ChunkTable scratch_;
   std::unique_ptr<Ctx> ctx_;

@@ -1,5 +1,6 @@
 // Raw memory ranges (FILE@0xBASE, e.g. gdb `dump memory` of [heap] or of an arena heap)
-// without a core: no threads, no modules, no libc. A range is a glibc heap when a chain of
+// without a core: no threads, no modules, no libc. Also a core whose libc data (main_arena,
+// mp_) is absent, e.g. cut short: its heap mappings are walked the same way. A range is a glibc heap when a chain of
 // chunk headers runs consistently from its start: right at the start for the main heap, after
 // heap_info (and the malloc_state, in an arena's first heap) for a 64 MiB-aligned arena heap.
 // When the arena's malloc_state is in the dump its bins and top are used; otherwise free
@@ -120,9 +121,12 @@ bool main_heap(Ctx& c, const RawRange& r) {
 }  // namespace
 
 bool setup_raw_arenas(Ctx& c) {
-  std::vector<RawRange> ranges = c.s.inputs().raw_ranges;
-  std::sort(ranges.begin(), ranges.end(), [](const RawRange& a, const RawRange& b) { return a.base < b.base; });
   c.layout = layout_for({2, 36});
+  return setup_raw_arenas(c, c.s.inputs().raw_ranges);
+}
+
+bool setup_raw_arenas(Ctx& c, std::vector<RawRange> ranges) {
+  std::sort(ranges.begin(), ranges.end(), [](const RawRange& a, const RawRange& b) { return a.base < b.base; });
   for (const RawRange& r : ranges) {
     if (r.size < kMinChunk * 2) continue;
     if (!arena_heap(c, r)) main_heap(c, r);
