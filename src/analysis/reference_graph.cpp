@@ -4,6 +4,8 @@
 #include <cstring>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "coresift/analysis/hotspot_arena.hpp"
 #include "coresift/analysis/references.hpp"
 #include "nmt_block.hpp"
@@ -65,6 +67,35 @@ std::vector<RootRegion> root_regions(const Process& p, const ChunkTable& table) 
     out.push_back({m.start, m.end, bss ? RootKind::kStatic : RootKind::kAnon, 0});
   }
   return out;
+}
+
+// Root memory that is not in the core (a cut core, a mapping coredump_filter left out) may
+// have held the only pointer to a chunk: that chunk is then reported leaked. Say how much is
+// missing and where, so a leak report from a damaged core is read as an upper bound.
+void warn_absent_roots(Session& s, const std::vector<RootRegion>& regions) {
+  const auto& segs = s.memory().segments();  // sorted, non-overlapping
+  uint64_t absent = 0, first_lo = 0, first_hi = 0;
+  size_t ranges = 0;
+  for (const RootRegion& r : regions) {
+    // Read-only mappings are the file's bytes (kernel cores leave them out): no stored pointer.
+    const Mapping* m = s.process().mapping_at(r.lo);
+    if (!m || !(m->perms & kPermWrite)) continue;
+    uint64_t present = 0;
+    auto it = std::upper_bound(segs.begin(), segs.end(), r.lo, [](uint64_t a, const Segment& sg) { return a < sg.end; });
+    for (; it != segs.end() && it->start < r.hi; ++it) {
+      uint64_t lo = std::max(it->start, r.lo), hi = std::min(it->start + it->present, r.hi);
+      if (hi > lo) present += hi - lo;
+    }
+    if (present == r.hi - r.lo) continue;
+    if (!ranges++) first_lo = r.lo, first_hi = r.hi;
+    absent += r.hi - r.lo - present;
+  }
+  if (!absent) return;
+  s.diag().warn(s.inputs().core ? s.inputs().core->path : std::string(), std::nullopt,
+                fmt::format("{} bytes of memory that may hold roots (static data, stacks, anonymous mappings) are absent "
+                            "from the core, in {} mapping{} (first [{:#x}, {:#x})): a chunk referenced only from there "
+                            "is reported as leaked, so the leaks are an upper bound",
+                            absent, ranges, ranges == 1 ? "" : "s", first_lo, first_hi));
 }
 
 // Calls fn(lo, hi) for the parts of [lo, hi) not covered by any chunk (live or free):
@@ -184,6 +215,7 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
   // The root scan runs on its own thread next to the heap workers (it only writes g.roots and
   // g.scanned_root_bytes). A mapping the labeller did not recognise as a heap makes it visit
   // millions of small gaps between chunks, so the segment hint is kept across gaps.
+  warn_absent_roots(s, root_regions(p, table));
   auto scan_roots = [&] {
     const Segment* hint = nullptr;
     std::vector<std::pair<uint64_t, uint64_t>> book;

@@ -31,6 +31,9 @@ void label_mappings(Process& p, const AddressSpace& mem);
 // End of the highest PT_LOAD (p_vaddr + p_memsz, .bss included) of the ELF image mapped at
 // `base`, read from process memory; nullopt when its headers are not in the core.
 std::optional<uint64_t> elf_image_end(const AddressSpace& mem, uint64_t base);
+// True when the ELF image mapped at `base` is a program (ET_EXEC, or ET_DYN with PT_INTERP: a
+// PIE), not a plain shared library. libc.so.6 is runnable too; callers take the lowest.
+bool elf_is_program(const AddressSpace& mem, uint64_t base);
 // ELF modules (one per mapped file with an ELF header), with build-ids.
 std::vector<Module> build_modules(const std::vector<Mapping>& mappings, const AddressSpace& mem,
                                   const ProcessOptions& opts, Diagnostics& diag);

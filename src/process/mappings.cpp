@@ -161,11 +161,16 @@ void label_mappings(Process& p, const AddressSpace& mem) {
   auto entry = p.auxv_value(AT_ENTRY);
   for (const Module& mod : p.modules)
     if (int i = index_of(mod.base); entry && mod.contains(*entry) && i >= 0) exe = &maps[i];
+  // No auxv (the notes are lost, e.g. a cut gcore core): the executable is the lowest ELF
+  // program image whose header is in memory, named or not.
+  for (size_t i = 0; !entry && !exe && i < maps.size(); ++i)
+    if (maps[i].offset == 0 && maps[i].present_bytes && elf_is_program(mem, maps[i].start)) exe = &maps[i];
   bool have_heap = std::any_of(maps.begin(), maps.end(), [](const Mapping& m) { return m.label == "[heap]"; });
   if (exe && !have_heap) {
     uint64_t exe_end = 0;
     for (const Mapping& m : maps)
-      if (m.path == exe->path) exe_end = std::max(exe_end, m.end);
+      if (!exe->path.empty() && m.path == exe->path) exe_end = std::max(exe_end, m.end);
+    exe_end = std::max(exe_end, exe->end);
     uint64_t brk_floor = (elf_image_end(mem, exe->start).value_or(exe_end) + 0xfff) & ~uint64_t{0xfff};
     brk_floor = std::max(brk_floor, exe_end);
     for (Mapping& m : maps) {

@@ -109,6 +109,19 @@ std::optional<uint64_t> elf_image_end(const AddressSpace& mem, uint64_t base) {
   return base - *first + end;
 }
 
+bool elf_is_program(const AddressSpace& mem, uint64_t base) {
+  Elf64_Ehdr eh;
+  if (mem.read(base, &eh, sizeof eh) != sizeof eh || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0) return false;
+  if (eh.e_type == ET_EXEC) return true;
+  if (eh.e_type != ET_DYN || eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 256) return false;
+  for (uint16_t i = 0; i < eh.e_phnum; ++i) {
+    Elf64_Phdr ph;
+    if (mem.read(base + eh.e_phoff + uint64_t{i} * sizeof ph, &ph, sizeof ph) != sizeof ph) return false;
+    if (ph.p_type == PT_INTERP) return true;
+  }
+  return false;
+}
+
 namespace {
 
 bool is_pseudo_path(const std::string& p) { return p.empty() || p.front() == '[' || p.starts_with("/memfd:"); }

@@ -220,6 +220,9 @@ struct ArenaState {
   uint64_t top_size = 0;  // as read (may be corrupt)
   bool initialized = false;  // top is no longer the initial (unsorted bin) pseudo chunk
   bool lists_known = true;   // false: a raw dump without this arena's malloc_state
+  // lists unknown, but in a core whose fastbins were all recovered from their chains: a small
+  // chunk in no list is live (as in an arena with its lists), not live-or-cached.
+  bool fastbins_recovered = false;
   bool top_at_end = false;   // raw dump: top unknown, it is the chunk that reaches the end
   bool system_mem_bad = false;  // implausible: not used to bound other checks
   // What top and unsorted chunks may not exceed: system_mem, unless it is known to be bad.
@@ -334,6 +337,9 @@ void check_main_system_mem(Ctx& c, const ArenaState& a);
 void collect_tcaches(Ctx& c);
 // bins.cpp: fastbins and the doubly linked bins of every arena.
 void collect_bins(Ctx& c);
+// fastbin_recover.cpp: fastbin chunks of arenas whose malloc_state is absent, from their
+// safe-linked chains; added to c.frees.
+void recover_fastbins(Ctx& c);
 // nextsize.cpp: the fd_nextsize/bk_nextsize ring of large bin i.
 void check_nextsize(Ctx& c, const ArenaState& a, int i, uint64_t max_entries);
 // heap_walk.cpp: every chunk of every arena heap, with its state.

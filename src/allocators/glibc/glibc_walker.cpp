@@ -58,10 +58,14 @@ class GlibcWalker : public AllocatorWalker {
     if (!found) {
       // Without libc's data nothing locates the arenas; the heap mappings present in the core
       // are still walked by their chunk headers, as a raw dump is (degraded: no bins, no mp_).
-      std::vector<RawRange> heaps = heaps_without_libc_data(s, c.libc);
-      if (!heaps.empty() && setup_raw_arenas(c, heaps)) {
-        raw_ = degraded_ = found = true;
-        c.located_by = "heap chunk headers (libc data absent)";
+      std::string why;
+      std::vector<RawRange> heaps = heaps_without_libc_data(s, c.libc, why);
+      if (!why.empty()) {
+        if (!heaps.empty() && setup_raw_arenas(c, heaps)) {
+          raw_ = degraded_ = found = true;
+          c.located_by = c.libc ? "heap chunk headers (libc data absent)" : "heap chunk headers (libc absent)";
+        }
+        warn_degraded(s, why, heaps, found);
       }
     }
     if (found) {
@@ -75,17 +79,17 @@ class GlibcWalker : public AllocatorWalker {
     return found;
   }
 
-  // Without libc's writable data (main_arena, mp_) nothing locates the arenas: say so, and
-  // return the heap mappings' present bytes (from their start) to walk as raw ranges.
-  static std::vector<RawRange> heaps_without_libc_data(Session& s, const Module* libc) {
+  // Without libc's writable data (main_arena, mp_), or without libc in the core at all, nothing
+  // locates the arenas: the heap mappings' present bytes (from their start) are returned to
+  // walk as raw ranges, and `why` says what is missing. Empty when libc's data is there (the
+  // arenas are simply not glibc's, or too damaged to use).
+  static std::vector<RawRange> heaps_without_libc_data(Session& s, const Module* libc, std::string& why) {
     std::vector<RawRange> heaps;
-    if (!libc) return heaps;
-    uint64_t absent_lo = 0, absent_hi = 0, heap_bytes = 0;
+    uint64_t absent_lo = 0, absent_hi = 0;
     for (const Mapping& m : s.process().mappings) {
-      if ((m.perms & kPermWrite) && m.path == libc->path && m.present_bytes < m.end - m.start && !absent_lo)
+      if (libc && (m.perms & kPermWrite) && m.path == libc->path && m.present_bytes < m.end - m.start && !absent_lo)
         absent_lo = m.start, absent_hi = m.end;
       if ((m.label == "[heap]" || m.label == "[arena-heap]") && m.present_bytes) {
-        heap_bytes += m.present_bytes;
         RawRange r;
         r.file = m.label;
         r.base = m.start;
@@ -93,14 +97,29 @@ class GlibcWalker : public AllocatorWalker {
         heaps.push_back(r);
       }
     }
-    if (!absent_lo) return {};
-    s.diag().warn(s.inputs().core ? s.inputs().core->path : std::string(), std::nullopt,
-                  fmt::format("glibc allocator walked without its data: libc's data [{:#x}, {:#x}) (main_arena, mp_) is "
-                              "absent from the core; the {} bytes of heap mappings present are walked by their chunk "
-                              "headers alone: free chunks known only by the next chunk's PREV_INUSE bit, tcache and "
-                              "fastbin chunks counted live, mmapped chunks not listed",
-                              absent_lo, absent_hi, heap_bytes));
+    if (libc && !absent_lo) return {};
+    why = libc ? fmt::format("libc's data [{:#x}, {:#x}) (main_arena, mp_) is absent from the core", absent_lo, absent_hi)
+               : std::string("no libc image is in the core (its headers are absent, or the program is static), so "
+                             "main_arena and mp_ cannot be found");
     return heaps;
+  }
+
+  static void warn_degraded(Session& s, const std::string& why, const std::vector<RawRange>& heaps, bool walked) {
+    uint64_t bytes = 0;
+    for (const RawRange& r : heaps) bytes += r.size;
+    std::string file = s.inputs().core ? s.inputs().core->path : std::string();
+    if (walked)
+      s.diag().warn(file, std::nullopt,
+                    fmt::format("glibc allocator walked without its data: {}; the {} bytes of heap mappings present are "
+                                "walked by their chunk headers alone: bins other than tcache and fastbins are not known "
+                                "(free chunks are told by the next chunk's PREV_INUSE bit), glibc's own counters (mp_) "
+                                "are not checked",
+                                why, bytes));
+    else if (bytes)
+      s.diag().warn(file, std::nullopt,
+                    fmt::format("glibc allocator not walked: {}; {} bytes of heap mappings are present but hold no chain "
+                                "of chunk headers",
+                                why, bytes));
   }
 
   void walk(Session&, ChunkTable& out) override {
@@ -135,15 +154,16 @@ class GlibcWalker : public AllocatorWalker {
     }
     collect_tcaches(c);
     collect_bins(c);
+    recover_fastbins(c);
     walk_arena_heaps(c);
-    if (!raw_) scan_mmapped(c);
+    if (!raw_ || degraded_) scan_mmapped(c);
     check_free_refs(c);
     if (!raw_) check_abort_message(c);
     add_bloat_note(c);
 
     AllocatorInfo& ai = out.allocators[c.alloc];
     std::vector<std::string> notes;
-    if (degraded_) notes.push_back("libc data absent: glibc heap recognised by its chain of chunk headers");
+    if (degraded_) notes.push_back("libc's data absent: glibc heap recognised by its chain of chunk headers");
     else if (raw_) notes.push_back("raw memory dump: glibc heap recognised by its chain of chunk headers");
     else notes.push_back(fmt::format("main_arena {:#x}{}", c.main_arena, c.mp ? fmt::format(", mp_ {:#x}", c.mp) : ""));
     if (c.version.known()) notes.push_back("glibc " + c.version.str() + " from the " + c.version_source);

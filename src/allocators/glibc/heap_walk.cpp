@@ -220,7 +220,7 @@ class RegionWalker {
                      fmt::format("expected a chunk marked free (next PREV_INUSE clear) in a bin of arena {:#x}, found it in "
                                  "none",
                                  a.address));
-      } else if (!a.lists_known && sz <= cached_max_) {
+      } else if (!a.lists_known && !a.fastbins_recovered && sz <= cached_max_) {
         state = ChunkState::kLiveOrCached;  // may sit in a tcache or fastbin we cannot see
       }
       // free() rewrites a binned chunk's header without NON_MAIN_ARENA; every other chunk keeps it.

@@ -216,7 +216,10 @@ void collect_tcaches(Ctx& c) {
       found.push_back(std::move(ti));
     }
   }
-  if (found.empty()) {
+  // The notes were cut: threads after the cut are unknown, and so are their tcache pointers.
+  const auto& core = c.s.inputs().core;
+  bool threads_lost = core && core->notes_cut_at;
+  if (found.empty() || threads_lost) {
     // Heuristic: each arena's first chunk is the tcache of the first thread that used it.
     for (const ArenaState& a : c.arenas) {
       if (a.heaps.empty()) continue;
@@ -224,11 +227,16 @@ void collect_tcaches(Ctx& c) {
       TcacheInfo ti;
       if (plausible_tcache(c, t, false) && read_tcache(c, t, ti)) found.push_back(std::move(ti));
     }
-    c.tcache_method = c.tcache_tpoff ? "no thread has a tcache pointer: first chunk of each heap (validated)"
-                                     : "first chunk of each heap with the tcache struct's size (validated)";
+    if (threads_lost && !found.empty() && !c.tcache_method.empty())
+      c.tcache_method += "; the notes are cut, so also the first chunk of each heap (validated)";
+    else
+      c.tcache_method = c.tcache_tpoff ? "no thread has a tcache pointer: first chunk of each heap (validated)"
+                                       : "first chunk of each heap with the tcache struct's size (validated)";
   }
   // Two threads cannot share one tcache.
-  std::sort(found.begin(), found.end(), [](const TcacheInfo& a, const TcacheInfo& b) { return a.address < b.address; });
+  std::sort(found.begin(), found.end(), [](const TcacheInfo& a, const TcacheInfo& b) {
+    return a.address != b.address ? a.address < b.address : a.tid > b.tid;  // keep the one a thread names
+  });
   found.erase(std::unique(found.begin(), found.end(),
                           [](const TcacheInfo& a, const TcacheInfo& b) { return a.address == b.address; }),
               found.end());
