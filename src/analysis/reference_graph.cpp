@@ -2,6 +2,7 @@
 // scan split across hardware threads by node range, merged into one CSR edge list.
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -176,77 +177,101 @@ std::vector<bool> nmt_blocks(const AddressSpace& mem, const Process& p, const Ch
   return out;
 }
 
-}  // namespace
+// What a word pointing into a chunk means: a start pointer, an interior pointer, or allocator
+// bookkeeping that is no reference at all.
+class PointerRules {
+ public:
+  PointerRules(const ChunkTable& table, const ChunkIndex& idx, const Process& p, std::vector<bool> nmt)
+      : table_(table), idx_(idx), p_(p), nmt_(std::move(nmt)) {}
 
-ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
-  ReferenceGraph g(table);
-  const ChunkIndex& idx = g.index;
-  const AddressSpace& mem = s.memory();
-  const Process& p = s.process();
-  const std::vector<bool> nmt = nmt_blocks(mem, p, idx);
-  auto is_start = [&](uint32_t n, uint64_t w) {
-    uint64_t a = idx.node_address(n);
-    return w == a || (!nmt.empty() && nmt[n] && w == a + kNmtHeaderBytes);
-  };
+  // The edge to node n for word w (stored at `at`, 0 in the heap scan), or nothing.
+  std::optional<uint32_t> edge(uint32_t n, uint64_t w, uint64_t at = 0) const {
+    bool interior = !is_start(n, w) && !(at && known_interior(at));
+    if (interior && next_chunk_header(n, w)) return std::nullopt;
+    return n | (interior ? kInteriorBit : 0);
+  }
 
+ private:
+  bool is_start(uint32_t n, uint64_t w) const {
+    uint64_t a = idx_.node_address(n);
+    return w == a || (!nmt_.empty() && nmt_[n] && w == a + kNmtHeaderBytes);
+  }
   // glibc's thread control block keeps `dtv` (at fs_base + 8) pointing one entry into the
   // calloc'd DTV: a known interior pointer that holds the DTV as firmly as a start pointer.
-  auto known_interior = [&](uint64_t at) {
-    for (const Thread& t : p.threads)
+  bool known_interior(uint64_t at) const {
+    for (const Thread& t : p_.threads)
       if (at == t.fs_base() + 8) return true;
     return false;
-  };
+  }
   // glibc's bins, top and free chunks' fd/bk point at chunk headers, and stale copies of
   // them stay in the chunks later reused; a chunk's header is the last 8 usable bytes of the
   // chunk before it, so such a word looks like an interior pointer into that neighbour. It is
   // allocator bookkeeping, not a reference (a program holds the payload address, never the
   // header) — except in a JVM, where with NMT a pointer 16 bytes into a 24-byte chunk is the
   // block's own payload (NMT's 16-byte header), so there a live neighbour's header counts.
-  auto next_chunk_header = [&](uint32_t node, uint64_t w) {
-    const Chunk& c = table.chunks[idx.chunk_of_node(node)];
-    if (c.size < 8 || w != c.address + c.size - 8 || c.allocator >= table.allocators.size() ||
-        table.allocators[c.allocator].name != "glibc")
+  bool next_chunk_header(uint32_t node, uint64_t w) const {
+    const Chunk& c = table_.chunks[idx_.chunk_of_node(node)];
+    if (c.size < 8 || w != c.address + c.size - 8 || c.allocator >= table_.allocators.size() ||
+        table_.allocators[c.allocator].name != "glibc")
       return false;
-    auto next = std::lower_bound(table.chunks.begin(), table.chunks.end(), w + 16,
+    auto next = std::lower_bound(table_.chunks.begin(), table_.chunks.end(), w + 16,
                                  [](const Chunk& k, uint64_t a) { return k.address < a; });
-    bool next_live = next != table.chunks.end() && next->address == w + 16 && next->state != ChunkState::kFree;
-    return !(next_live && c.size == 24 && !nmt.empty());
-  };
-  // The root scan runs on its own thread next to the heap workers (it only writes g.roots and
-  // g.scanned_root_bytes). A mapping the labeller did not recognise as a heap makes it visit
-  // millions of small gaps between chunks, so the segment hint is kept across gaps.
-  warn_absent_roots(s, root_regions(p, table));
-  auto scan_roots = [&] {
-    const Segment* hint = nullptr;
-    std::vector<std::pair<uint64_t, uint64_t>> book;
-    for (const BookkeepingRange& b : table.bookkeeping) book.push_back({b.start, b.end});
-    std::sort(book.begin(), book.end());
-    for (const RootRegion& r : root_regions(p, table))
-      outside_chunks(table, r.lo, r.hi, [&](uint64_t clo, uint64_t chi) { outside_bookkeeping(book, clo, chi, [&](uint64_t lo, uint64_t hi) {
+    bool next_live = next != table_.chunks.end() && next->address == w + 16 && next->state != ChunkState::kFree;
+    return !(next_live && c.size == 24 && !nmt_.empty());
+  }
+
+  const ChunkTable& table_;
+  const ChunkIndex& idx_;
+  const Process& p_;
+  const std::vector<bool> nmt_;
+};
+
+// Roots: every word of the root regions outside chunks and allocator bookkeeping. Runs on its
+// own thread next to the heap workers (it only writes g.roots and g.scanned_root_bytes). A
+// mapping the labeller did not recognise as a heap makes it visit millions of small gaps
+// between chunks, so the segment hint is kept across gaps.
+void scan_roots(ReferenceGraph& g, const AddressSpace& mem, const Process& p, const ChunkTable& table,
+                const PointerRules& rules) {
+  const Segment* hint = nullptr;
+  std::vector<std::pair<uint64_t, uint64_t>> book;
+  for (const BookkeepingRange& b : table.bookkeeping) book.push_back({b.start, b.end});
+  std::sort(book.begin(), book.end());
+  for (const RootRegion& r : root_regions(p, table))
+    outside_chunks(table, r.lo, r.hi, [&](uint64_t clo, uint64_t chi) {
+      outside_bookkeeping(book, clo, chi, [&](uint64_t lo, uint64_t hi) {
         g.scanned_root_bytes += hi - lo;
-        for_each_candidate(mem, idx, lo, hi, hint, [&](uint64_t at, uint64_t w) {
-          int64_t n = idx.find(w);
+        for_each_candidate(mem, g.index, lo, hi, hint, [&](uint64_t at, uint64_t w) {
+          int64_t n = g.index.find(w);
           if (n < 0) return;
-          bool interior = !is_start(static_cast<uint32_t>(n), w) && !known_interior(at);
-          if (interior && next_chunk_header(static_cast<uint32_t>(n), w)) return;
-          g.roots.push_back({static_cast<uint32_t>(n), r.kind, interior, at, r.tid});
+          if (auto e = rules.edge(static_cast<uint32_t>(n), w, at))
+            g.roots.push_back({static_cast<uint32_t>(n), r.kind, (*e & kInteriorBit) != 0, at, r.tid});
         });
-      }); });
-  };
-  const bool small = idx.nodes() < 4096;
-  std::jthread root_thread;  // joins on every way out, exceptions included
-  if (small) scan_roots();
-  else root_thread = std::jthread(scan_roots);
+      });
+    });
+}
 
+// Registers of every thread (general-purpose ones) are roots too.
+void scan_registers(ReferenceGraph& g, const Process& p, const PointerRules& rules) {
+  for (const Thread& t : p.threads)
+    for (int r = 0; r < kNumRegs; ++r) {
+      if (r >= kOrigRax) continue;  // general-purpose registers only (r15 … rdi)
+      int64_t n = g.index.find(t.regs[r]);
+      if (n < 0) continue;
+      if (auto e = rules.edge(static_cast<uint32_t>(n), t.regs[r]))
+        g.roots.push_back({static_cast<uint32_t>(n), RootKind::kRegister, (*e & kInteriorBit) != 0,
+                           static_cast<uint64_t>(r), t.tid});
+    }
+}
 
-  // Heap scan: each worker owns a contiguous node range (balanced by bytes) and writes its
-  // edges into its own region of one lazily committed buffer sized for the worst case (every
-  // word a pointer); the regions are then compacted in place.
+// Heap scan: each worker owns a contiguous node range (balanced by bytes) and writes its
+// edges into its own region of one lazily committed buffer sized for the worst case (every
+// word a pointer); the regions are then compacted in place.
+void scan_heap(ReferenceGraph& g, const AddressSpace& mem, const ChunkTable& table, const PointerRules& rules,
+               unsigned workers) {
+  const ChunkIndex& idx = g.index;
   const uint32_t nodes = static_cast<uint32_t>(idx.nodes());
   uint64_t total_words = 0;
   for (uint32_t n = 0; n < nodes; ++n) total_words += idx.node_size(n) / 8;
-  unsigned workers = std::max(1u, std::min(std::thread::hardware_concurrency(), 8u));
-  if (small) workers = 1;
   std::vector<uint32_t> bound(workers + 1, nodes);  // node ranges
   std::vector<uint64_t> region(workers + 1, total_words);  // word offset of each worker's region
   bound[0] = 0;
@@ -280,10 +305,10 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
       for_each_candidate(mem, idx, a, a + sz, hint, [&](uint64_t, uint64_t word) {
         int64_t t = idx.find(word);
         if (t < 0 || t == n) return;
-        bool interior = !is_start(static_cast<uint32_t>(t), word);
-        if (interior && next_chunk_header(static_cast<uint32_t>(t), word)) return;
-        out[k++] = static_cast<uint32_t>(t) | (interior ? kInteriorBit : 0);
-        ++count;
+        if (auto e = rules.edge(static_cast<uint32_t>(t), word)) {
+          out[k++] = *e;
+          ++count;
+        }
       });
       g.edge_start[n + 1] = count;
     }
@@ -293,16 +318,6 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
   for (unsigned w = 1; w < workers; ++w) pool.emplace_back(scan, w);
   scan(0);
   for (auto& th : pool) th.join();
-  if (root_thread.joinable()) root_thread.join();
-  for (const Thread& t : p.threads)
-    for (int r = 0; r < kNumRegs; ++r) {
-      if (r >= kOrigRax) continue;  // general-purpose registers only (r15 … rdi)
-      int64_t n = idx.find(t.regs[r]);
-      if (n < 0) continue;
-      bool interior = !is_start(static_cast<uint32_t>(n), t.regs[r]);
-      if (interior && next_chunk_header(static_cast<uint32_t>(n), t.regs[r])) continue;
-      g.roots.push_back({static_cast<uint32_t>(n), RootKind::kRegister, interior, static_cast<uint64_t>(r), t.tid});
-    }
 
   uint64_t at = 0;
   for (unsigned w = 0; w < workers; ++w) {
@@ -313,6 +328,28 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
   g.edge_target.set_size(at);
   g.edge_target.trim();
   for (uint32_t n = 0; n < nodes; ++n) g.edge_start[n + 1] += g.edge_start[n];
+}
+
+}  // namespace
+
+ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
+  ReferenceGraph g(table);
+  const AddressSpace& mem = s.memory();
+  const Process& p = s.process();
+  const PointerRules rules(table, g.index, p, nmt_blocks(mem, p, g.index));
+  warn_absent_roots(s, root_regions(p, table));
+  // Small graphs: one thread does it all (threads cost more than they save).
+  const bool small = g.index.nodes() < 4096;
+  unsigned workers = small ? 1 : std::max(1u, std::min(std::thread::hardware_concurrency(), 8u));
+  {
+    // The root scan writes only g.roots and g.scanned_root_bytes, the heap scan the rest.
+    std::jthread root_thread;  // joins on every way out, exceptions included
+    auto run_roots = [&] { scan_roots(g, mem, p, table, rules); };
+    if (small) run_roots();
+    else root_thread = std::jthread(run_roots);
+    scan_heap(g, mem, table, rules, workers);
+  }
+  scan_registers(g, p, rules);
   return g;
 }
 
