@@ -208,6 +208,93 @@ void add_retained(const DominatorTree& t, const std::vector<uint16_t>& own, auto
   }
 }
 
+// Each node's owner: its own content evidence when it has one, else the owner of its
+// immediate dominator (top-down, in preorder); a pseudo-node owns what it holds. Indexed by
+// preorder position. own_node is rewritten in node order with the result.
+std::vector<uint16_t> propagate_owners(const DominatorTree& t, uint32_t chunks, const RootPseudoNodes& roots,
+                                       std::vector<uint16_t>& own_node) {
+  const uint32_t m = static_cast<uint32_t>(t.order.size());
+  std::vector<uint16_t> own(m, kNoOwner);
+  for (uint32_t i = 1; i < m; ++i)
+    if (t.order[i] < chunks) own[i] = own_node[t.order[i]];
+  for (uint32_t i = 1; i < m; ++i) {
+    if (own[i] != kNoOwner) continue;
+    uint32_t v = t.order[i];
+    if (v >= chunks) {  // a pseudo-node owns what it holds
+      own[i] = pack(roots.owner[v - chunks], OwnerEvidence::kDominator);
+      continue;
+    }
+    uint16_t o = t.idom[i] == 0 ? 0 : OwnerAnalysis::owner_index(own[t.idom[i]]);
+    own[i] = pack(o, o == 0 ? OwnerEvidence::kNone : OwnerEvidence::kDominator);
+  }
+  // Back to node order, for the sums below: they then read the nodes front to back.
+  for (uint32_t i = 1; i < m; ++i)
+    if (t.order[i] < chunks) own_node[t.order[i]] = own[i];
+
+  return own;
+}
+
+template <typename SizeFn>
+void add_owner_totals(OwnerAnalysis& out, const std::vector<uint16_t>& own_node, SizeFn node_size) {
+  const uint32_t chunks = static_cast<uint32_t>(own_node.size());
+  for (uint32_t v = 0; v < chunks; ++v) {
+    OwnerTotals& ot = out.totals[OwnerAnalysis::owner_index(own_node[v])];
+    uint64_t b = node_size(v);
+    ot.chunks++;
+    ot.bytes += b;
+    ot.evidence[static_cast<int>(OwnerAnalysis::evidence(own_node[v]))]++;
+    out.total_chunks++;
+    out.total_bytes += b;
+  }
+}
+
+// Per owner, its biggest signatures: (signature, owner) → chunks, bytes.
+template <typename SizeFn>
+void add_top_signatures(OwnerAnalysis& out, const std::vector<uint32_t>& sig, const std::vector<std::string>& sig_names,
+                        const std::vector<uint16_t>& own_node, SizeFn node_size, size_t top) {
+  const uint32_t chunks = static_cast<uint32_t>(own_node.size());
+  const uint64_t k = out.owners.size();
+  // (signature, owner) → chunks, bytes: a flat table when it is small (the usual case),
+  // else a hash map.
+  std::vector<std::pair<uint64_t, uint64_t>> flat;
+  std::unordered_map<uint64_t, std::pair<uint64_t, uint64_t>> sparse;
+  const bool use_flat = sig_names.size() * k <= (uint64_t{1} << 20);
+  if (use_flat) flat.resize(sig_names.size() * k);
+  for (uint32_t v = 0; v < chunks; ++v) {
+    uint64_t key = uint64_t{sig[v]} * k + OwnerAnalysis::owner_index(own_node[v]);
+    auto& sh = use_flat ? flat[key] : sparse[key];
+    sh.first++;
+    sh.second += node_size(v);
+  }
+  auto add = [&](uint64_t key, const std::pair<uint64_t, uint64_t>& sh) {
+    if (sh.first) out.totals[key % k].top_signatures.push_back({sig_names[key / k], sh.first, sh.second});
+  };
+  for (uint64_t key = 0; key < flat.size(); ++key) add(key, flat[key]);
+  for (const auto& [key, sh] : sparse) add(key, sh);
+  for (OwnerTotals& ot : out.totals) {
+    auto& v = ot.top_signatures;
+    std::sort(v.begin(), v.end(), [](const SignatureShare& a, const SignatureShare& b) {
+      return a.bytes != b.bytes ? a.bytes > b.bytes : a.signature < b.signature;
+    });
+    if (v.size() > top) v.resize(top);
+  }
+}
+
+void add_per_chunk(OwnerAnalysis& out, const DominatorTree& t, const std::vector<uint16_t>& own,
+                   const std::vector<uint32_t>& chunk_row, uint32_t chunks, uint32_t root, size_t rows) {
+  const uint32_t m = static_cast<uint32_t>(t.order.size());
+  out.chunk_owner.assign(rows, kNoOwner);
+  out.chunk_dominator.assign(rows, kDominatorRoot);
+  for (uint32_t i = 1; i < m; ++i) {
+    uint32_t v = t.order[i];
+    if (v >= chunks) continue;
+    uint32_t row = chunk_row[v];
+    out.chunk_owner[row] = own[i];
+    uint32_t d = t.order[t.idom[i]];
+    out.chunk_dominator[row] = d < chunks ? chunk_row[d] : d == root ? kDominatorRoot : kDominatorPseudo | (d - chunks);
+  }
+}
+
 }  // namespace
 
 OwnerAnalysis analyze_owners(Session& s, const OwnerOptions& opts) {
@@ -243,7 +330,6 @@ OwnerAnalysis analyze_owners(Session& s, const OwnerOptions& opts) {
     for (uint32_t v = 0; v < chunks; ++v)
       if (!reached[v]) t.order.push_back(v), t.idom.push_back(0);
   }
-  const uint32_t m = static_cast<uint32_t>(t.order.size());
 
   // Owners: content evidence first, then top-down from the dominators (in preorder).
   std::vector<std::string> sig_names;
@@ -251,83 +337,22 @@ OwnerAnalysis analyze_owners(Session& s, const OwnerOptions& opts) {
   std::vector<uint16_t>& own_node = classifier.own;  // by chunk node
   claim_jvmti_tag_maps(s, table, chunk_row, owners, own_node);  // stale words must not split an agent's tag map
   const std::vector<uint32_t>& sig = classifier.sig;  // by chunk node
-  std::vector<uint16_t> own(m, kNoOwner);
-  for (uint32_t i = 1; i < m; ++i)
-    if (t.order[i] < chunks) own[i] = own_node[t.order[i]];
-  for (uint32_t i = 1; i < m; ++i) {
-    if (own[i] != kNoOwner) continue;
-    uint32_t v = t.order[i];
-    if (v >= chunks) {  // a pseudo-node owns what it holds
-      own[i] = pack(roots.owner[v - chunks], OwnerEvidence::kDominator);
-      continue;
-    }
-    uint16_t o = t.idom[i] == 0 ? 0 : OwnerAnalysis::owner_index(own[t.idom[i]]);
-    own[i] = pack(o, o == 0 ? OwnerEvidence::kNone : OwnerEvidence::kDominator);
-  }
-  // Back to node order, for the sums below: they then read the nodes front to back.
-  for (uint32_t i = 1; i < m; ++i)
-    if (t.order[i] < chunks) own_node[t.order[i]] = own[i];
-
+  std::vector<uint16_t> own = propagate_owners(t, chunks, roots, own_node);
   out.owners = owners.owners();
   out.agents = owners.agents();
   out.totals.resize(out.owners.size());
   auto bytes_of = [&](uint32_t i) -> uint64_t { return t.order[i] < chunks ? node_size(t.order[i]) : 0; };
-  for (uint32_t v = 0; v < chunks; ++v) {
-    OwnerTotals& ot = out.totals[OwnerAnalysis::owner_index(own_node[v])];
-    uint64_t b = node_size(v);
-    ot.chunks++;
-    ot.bytes += b;
-    ot.evidence[static_cast<int>(OwnerAnalysis::evidence(own_node[v]))]++;
-    out.total_chunks++;
-    out.total_bytes += b;
-  }
+  add_owner_totals(out, own_node, node_size);
   add_retained(t, own, bytes_of, out.totals);
 
-  if (opts.top_signatures) {
-    const uint64_t k = out.owners.size();
-    // (signature, owner) → chunks, bytes: a flat table when it is small (the usual case),
-    // else a hash map.
-    std::vector<std::pair<uint64_t, uint64_t>> flat;
-    std::unordered_map<uint64_t, std::pair<uint64_t, uint64_t>> sparse;
-    const bool use_flat = sig_names.size() * k <= (uint64_t{1} << 20);
-    if (use_flat) flat.resize(sig_names.size() * k);
-    for (uint32_t v = 0; v < chunks; ++v) {
-      uint64_t key = uint64_t{sig[v]} * k + OwnerAnalysis::owner_index(own_node[v]);
-      auto& sh = use_flat ? flat[key] : sparse[key];
-      sh.first++;
-      sh.second += node_size(v);
-    }
-    auto add = [&](uint64_t key, const std::pair<uint64_t, uint64_t>& sh) {
-      if (sh.first) out.totals[key % k].top_signatures.push_back({sig_names[key / k], sh.first, sh.second});
-    };
-    for (uint64_t key = 0; key < flat.size(); ++key) add(key, flat[key]);
-    for (const auto& [key, sh] : sparse) add(key, sh);
-    for (OwnerTotals& ot : out.totals) {
-      auto& v = ot.top_signatures;
-      std::sort(v.begin(), v.end(), [](const SignatureShare& a, const SignatureShare& b) {
-        return a.bytes != b.bytes ? a.bytes > b.bytes : a.signature < b.signature;
-      });
-      if (v.size() > opts.top_signatures) v.resize(opts.top_signatures);
-    }
-  }
+  if (opts.top_signatures) add_top_signatures(out, sig, sig_names, own_node, node_size, opts.top_signatures);
 
   if (opts.per_chunk_signatures) {
     out.chunk_signature.assign(table.chunks.size(), kNoNode);
     for (uint32_t v = 0; v < chunks; ++v) out.chunk_signature[chunk_row[v]] = sig[v];
     out.signature_names = std::move(sig_names);
   }
-  if (opts.per_chunk) {
-    out.chunk_owner.assign(table.chunks.size(), kNoOwner);
-    out.chunk_dominator.assign(table.chunks.size(), kDominatorRoot);
-    for (uint32_t i = 1; i < m; ++i) {
-      uint32_t v = t.order[i];
-      if (v >= chunks) continue;
-      uint32_t row = chunk_row[v];
-      out.chunk_owner[row] = own[i];
-      uint32_t d = t.order[t.idom[i]];
-      out.chunk_dominator[row] = d < chunks ? chunk_row[d] : d == root ? kDominatorRoot : kDominatorPseudo | (d - chunks);
-    }
-  }
+  if (opts.per_chunk) add_per_chunk(out, t, own, chunk_row, chunks, root, table.chunks.size());
   return out;
 }
 
