@@ -145,88 +145,92 @@ bool read_mp(Ctx& c, uint64_t addr, MpValues& v, bool strict) {
   return true;
 }
 
-bool locate(Ctx& c) {
+namespace {
+
+// 1. Symbols (libc's symbol table or its debug file). A symbol is the truth: no heuristic
+// overrules it. Its damaged fields become findings (arena_checks.cpp), a broken ring too; only
+// memory missing from the core refuses it. Sets mp_refused when the symbol's mp_ is unusable:
+// no other place is searched then.
+void locate_by_symbols(Ctx& c, bool& mp_refused) {
   const Layout& l = c.layout;
-  bool mp_refused = false;
-  // 1. Symbols.
-  if (!c.s.options().symbols.no_debuginfo && c.libc) {
-    std::optional<uint64_t> ma, mp;
-    if (auto a = c.s.symbols().find_symbol(c.libc->path, "main_arena")) ma = *a;
-    if (auto a = c.s.symbols().find_symbol(c.libc->path, "mp_")) mp = *a;
-    if (!ma && c.debug.main_arena) ma = runtime(c, *c.debug.main_arena);
-    if (!mp && c.debug.mp) mp = runtime(c, *c.debug.mp);
-    // A symbol is the truth: no heuristic overrules it. Its damaged fields become findings
-    // (arena_checks.cpp), a broken ring too; only memory missing from the core refuses it.
-    if (ma && score_malloc_state(c, *ma).readable) {
-      c.main_arena = *ma;
-      c.located_by = "symbols";
-      if (!plausible_malloc_state(c, *ma, false))
-        c.notes.push_back(fmt::format("main_arena {:#x} (symbol) does not validate: its fields are damaged", *ma));
-      if (mp) {
-        MpValues v;
-        if (read_mp(c, *mp, v, false)) {
-          c.mp = *mp;
-          c.mpv = v;
-        } else {
-          mp_refused = true;  // the symbol says where mp_ is: no other place is searched
-          if (c.is_absent(*mp, l.mp_size)) c.absent(*mp, "mp_");
-          else report_bad_mp(c, *mp);
-        }
+  std::optional<uint64_t> ma, mp;
+  if (auto a = c.s.symbols().find_symbol(c.libc->path, "main_arena")) ma = *a;
+  if (auto a = c.s.symbols().find_symbol(c.libc->path, "mp_")) mp = *a;
+  if (!ma && c.debug.main_arena) ma = runtime(c, *c.debug.main_arena);
+  if (!mp && c.debug.mp) mp = runtime(c, *c.debug.mp);
+  if (ma && score_malloc_state(c, *ma).readable) {
+    c.main_arena = *ma;
+    c.located_by = "symbols";
+    if (!plausible_malloc_state(c, *ma, false))
+      c.notes.push_back(fmt::format("main_arena {:#x} (symbol) does not validate: its fields are damaged", *ma));
+    if (mp) {
+      MpValues v;
+      if (read_mp(c, *mp, v, false)) {
+        c.mp = *mp;
+        c.mpv = v;
+      } else {
+        mp_refused = true;  // the symbol says where mp_ is: no other place is searched
+        if (c.is_absent(*mp, l.mp_size)) c.absent(*mp, "mp_");
+        else report_bad_mp(c, *mp);
       }
     }
   }
-  // 2. Disassembly of exported functions of the on-disk libc.
-  if (c.libc_image && (!c.main_arena || (!c.mp && !mp_refused))) {
-    const DiskElf& img = *c.libc_image;
-    if (!c.main_arena) {
-      std::map<uint64_t, int> votes;
-      for (const char* fn : {"malloc_trim", "mallinfo2", "malloc_stats", "mallinfo"})
-        if (auto f = img.symbol(fn))
-          if (auto t = first_rip_lea(img, *f)) votes[*t]++;
-      std::vector<std::pair<int, uint64_t>> ranked;
-      for (auto [t, n] : votes) ranked.push_back({n, t});
-      std::sort(ranked.rbegin(), ranked.rend());
-      for (auto [n, t] : ranked)
-        if (ArenaScore sc = score_malloc_state(c, runtime(c, t)); sc.valid() && (n >= 2 || sc.ring)) {
-          c.main_arena = runtime(c, t);
-          c.located_by = "disassembly";
-          c.notes.push_back(fmt::format("main_arena at libc+{:#x}: first RIP-relative lea of {} exported malloc "
-                                        "function(s) agree",
-                                        t, n));
-          break;
-        }
+}
+
+// 2a. main_arena from the first RIP-relative lea of exported malloc functions (on-disk libc).
+void arena_by_disassembly(Ctx& c, const DiskElf& img) {
+  std::map<uint64_t, int> votes;
+  for (const char* fn : {"malloc_trim", "mallinfo2", "malloc_stats", "mallinfo"})
+    if (auto f = img.symbol(fn))
+      if (auto t = first_rip_lea(img, *f)) votes[*t]++;
+  std::vector<std::pair<int, uint64_t>> ranked;
+  for (auto [t, n] : votes) ranked.push_back({n, t});
+  std::sort(ranked.rbegin(), ranked.rend());
+  for (auto [n, t] : ranked)
+    if (ArenaScore sc = score_malloc_state(c, runtime(c, t)); sc.valid() && (n >= 2 || sc.ring)) {
+      c.main_arena = runtime(c, t);
+      c.located_by = "disassembly";
+      c.notes.push_back(fmt::format("main_arena at libc+{:#x}: first RIP-relative lea of {} exported malloc "
+                                    "function(s) agree",
+                                    t, n));
+      break;
     }
-    if (!c.mp && !mp_refused) {
-      // malloc_stats starts by loading mp_.mmapped_mem; malloc compares against mp_.tcache_bins.
-      std::map<uint64_t, int> votes;
-      if (auto f = img.symbol("malloc_stats"))
-        for (const RipAccess& a : rip_accesses(img, *f))
-          if (!a.is_lea && a.size == 8) {
-            votes[a.target - l.mp_mmapped_mem]++;
-            break;
-          }
-      if (l.mp_tcache_bins >= 0)
-        if (auto f = img.symbol("malloc"))
-          for (const RipAccess& a : rip_accesses(img, *f, 128))
-            if (a.is_cmp && a.size == 8) {
-              votes[a.target - static_cast<uint64_t>(l.mp_tcache_bins)]++;
-              break;
-            }
-      std::vector<std::pair<int, uint64_t>> ranked;
-      for (auto [t, n] : votes) ranked.push_back({n, t});
-      std::sort(ranked.rbegin(), ranked.rend());
-      for (auto [n, t] : ranked) {
-        MpValues v;
-        if (read_mp(c, runtime(c, t), v, false)) {
-          c.mp = runtime(c, t);
-          c.mpv = v;
-          c.notes.push_back(fmt::format("mp_ at libc+{:#x} from malloc_stats/malloc disassembly ({} agree)", t, n));
+}
+
+// 2b. mp_ from malloc_stats (loads mp_.mmapped_mem first) and malloc (compares against
+// mp_.tcache_bins).
+void mp_by_disassembly(Ctx& c, const DiskElf& img) {
+  const Layout& l = c.layout;
+  std::map<uint64_t, int> votes;
+  if (auto f = img.symbol("malloc_stats"))
+    for (const RipAccess& a : rip_accesses(img, *f))
+      if (!a.is_lea && a.size == 8) {
+        votes[a.target - l.mp_mmapped_mem]++;
+        break;
+      }
+  if (l.mp_tcache_bins >= 0)
+    if (auto f = img.symbol("malloc"))
+      for (const RipAccess& a : rip_accesses(img, *f, 128))
+        if (a.is_cmp && a.size == 8) {
+          votes[a.target - static_cast<uint64_t>(l.mp_tcache_bins)]++;
           break;
         }
-      }
+  std::vector<std::pair<int, uint64_t>> ranked;
+  for (auto [t, n] : votes) ranked.push_back({n, t});
+  std::sort(ranked.rbegin(), ranked.rend());
+  for (auto [n, t] : ranked) {
+    MpValues v;
+    if (read_mp(c, runtime(c, t), v, false)) {
+      c.mp = runtime(c, t);
+      c.mpv = v;
+      c.notes.push_back(fmt::format("mp_ at libc+{:#x} from malloc_stats/malloc disassembly ({} agree)", t, n));
+      break;
     }
   }
-  // 3. Scan libc's writable data: the candidate that validates best (see arena_score.cpp).
+}
+
+// 3. A scan of libc's writable data: the candidate that validates best (see arena_score.cpp).
+bool locate_by_scan(Ctx& c, bool mp_refused) {
   auto ranges = libc_data_ranges(c);
   if (!c.main_arena) scan_for_main_arena(c, ranges);
   if (!c.main_arena) return false;
@@ -243,6 +247,17 @@ bool locate(Ctx& c) {
     if (!c.mp) c.layout = saved;
   }
   if (!c.mp) c.notes.push_back("mp_ not found: main heap start taken from the mapping holding the top chunk");
+  return true;
+}
+
+}  // namespace
+
+bool locate(Ctx& c) {
+  bool mp_refused = false;
+  if (!c.s.options().symbols.no_debuginfo && c.libc) locate_by_symbols(c, mp_refused);
+  if (c.libc_image && !c.main_arena) arena_by_disassembly(c, *c.libc_image);
+  if (c.libc_image && !c.mp && !mp_refused) mp_by_disassembly(c, *c.libc_image);
+  if (!locate_by_scan(c, mp_refused)) return false;
   // global_max_fast and tcache_key are only known with symbols; defaults otherwise.
   if (c.debug.global_max_fast)
     if (auto v = c.mem.u64(runtime(c, *c.debug.global_max_fast)); v && *v <= 0xb0) c.global_max_fast = *v;
