@@ -48,25 +48,8 @@ class JemallocWalker : public AllocatorWalker {
     if (static_) info.notes.push_back(fmt::format("linked statically into {}", module_->path));
 
     c.allocator = out.add_allocator(std::move(info));
-    // A layout is trusted once je_arenas[] validates with it and the extent map decodes.
-    // Findings made while trying a layout that is then rejected are dropped with it.
-    bool found = false;
     std::vector<std::string> tried;
-    const size_t findings_mark = out.findings.size();
-    for (const Layout& l : layouts_for(c.version)) {
-      c.layout = l;
-      tried.push_back(l.name);
-      out.findings.resize(findings_mark);
-      c.finding_counts.clear();
-      if (!locate_arenas(c)) continue;
-      if (!locate_rtree(c)) continue;
-      found = true;
-      break;
-    }
-    if (!found) {
-      out.findings.resize(findings_mark);
-      c.finding_counts.clear();
-    }
+    bool found = try_layouts(c, out, tried);
     AllocatorInfo& ai = out.allocators[c.allocator];
     if (!found) {
       ai.located_by = "none";
@@ -113,6 +96,35 @@ class JemallocWalker : public AllocatorWalker {
     overlay_tcaches(c, first);
     mark_bookkeeping(c, first);
 
+    note_tcaches(c, ai);
+    if (c.tpoff && c.tpoff_source.rfind("malloc", 0) == 0) ai.located_by = "scan+disassembly";
+    cross_check_stats(c, out.allocators[c.allocator], first);
+    check_layout(c, out);
+  }
+
+  // A layout is trusted once je_arenas[] validates with it and the extent map decodes.
+  // Findings made while trying a layout that is then rejected are dropped with it.
+  static bool try_layouts(Context& c, ChunkTable& out, std::vector<std::string>& tried) {
+    bool found = false;
+    const size_t findings_mark = out.findings.size();
+    for (const Layout& l : layouts_for(c.version)) {
+      c.layout = l;
+      tried.push_back(l.name);
+      out.findings.resize(findings_mark);
+      c.finding_counts.clear();
+      if (!locate_arenas(c)) continue;
+      if (!locate_rtree(c)) continue;
+      found = true;
+      break;
+    }
+    if (!found) {
+      out.findings.resize(findings_mark);
+      c.finding_counts.clear();
+    }
+    return found;
+  }
+
+  static void note_tcaches(const Context& c, AllocatorInfo& ai) {
     uint64_t cached = c.cached.size();
     std::string tc_how = c.tpoff ? fmt::format("tpoff {} from {}", *c.tpoff, c.tpoff_source) : "no TLS offset";
     ai.notes.push_back(fmt::format("{} thread caches ({}), {} cached pointers", c.tcaches.size(), tc_how, cached));
@@ -125,10 +137,11 @@ class JemallocWalker : public AllocatorWalker {
       }
       ai.notes.push_back("cached per tcache: " + per);
     }
-    if (c.tpoff && c.tpoff_source.rfind("malloc", 0) == 0) ai.located_by = "scan+disassembly";
-    cross_check_stats(c, out.allocators[c.allocator], first);
-    // The layout was accepted on the arena array and the extent map; the slab and bin
-    // invariants confirm it. Mostly broken ones mean a wrong table, not a corrupt heap.
+  }
+
+  // The layout was accepted on the arena array and the extent map; the slab and bin
+  // invariants confirm it. Mostly broken ones mean a wrong table, not a corrupt heap.
+  static void check_layout(Context& c, ChunkTable& out) {
     c.flush_findings();
     AllocatorInfo& done = out.allocators[c.allocator];
     done.notes.push_back(fmt::format("layout check: {} of {} slabs have nfree equal to their bitmap", c.slabs_checked - c.slabs_nfree_bad,
