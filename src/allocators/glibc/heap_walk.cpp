@@ -110,17 +110,14 @@ class RegionWalker {
   void run() {
     const HeapRegion& h = *r_.heap;
     const ArenaState& a = *r_.arena;
-    bool non_main = !a.main;
     uint64_t end = h.end;
     uint64_t p = h.first;
     it_ = std::lower_bound(c_.frees.begin(), end_, p, [](const FreeRef& f, uint64_t x) { return f.chunk() < x; });
     ts_ = std::lower_bound(c_.tcache_structs.begin(), c_.tcache_structs.end(), p);
-    uint64_t prev_size = 0;  // size of the previous chunk, 0 when unknown
-    bool prev_free = false, prev_binned = false;
     bool reached_top = false, stopped_absent = false;
     while (p < end) {
       if (r_.top && p == r_.top) {
-        emit_top(p, prev_binned);
+        emit_top(p, prev_binned_);
         reached_top = true;
         p = end;
         break;
@@ -134,129 +131,17 @@ class RegionWalker {
       uint64_t sz = chunksize(hdr);
       uint64_t limit = r_.top && p < r_.top ? r_.top : end;
       if (a.top_at_end && !r_.top && sz >= kMinChunk && !(sz & kAlignMask) && sz >= end - p) {
-        emit_top(p, prev_binned);  // a dump ends with top (or is cut inside it)
+        emit_top(p, prev_binned_);  // a dump ends with top (or is cut inside it)
         reached_top = true;
         p = end;
         break;
       }
       if (sz < kMinChunk || (sz & kAlignMask) || sz > limit - p) {
-        // Fenceposts close a region top no longer lives in: an old arena heap ends in a
-        // 0x10 and a 0 chunk, a non-contiguous sbrk region in two 0x10 chunks.
-        if (sz == 0x10 && !r_.top) {
-          uint64_t next;
-          if (w_.get(p + 0x18, next) && (next == kPrevInuse || next == (0x10 | kPrevInuse))) {
-            p = end;
-            break;
-          }
-        }
-        c_.finding("bad-chunk-size", p,
-                   fmt::format("expected a chunk size, multiple of 16, between {:#x} and {:#x}, found size field {:#x}",
-                               kMinChunk, limit - p, hdr));
-        uint64_t q = resync(w_, p + 16, r_);
-        if (!q) {
-          c_.notes.push_back(fmt::format("heap of arena {:#x}: no chunk chain found after {:#x}", a.address, p));
-          break;
-        }
-        c_.notes.push_back(fmt::format("heap of arena {:#x}: skipped {:#x} unreadable bytes at {:#x}", a.address, q - p, p));
-        p = q;
-        prev_size = 0;
-        prev_free = prev_binned = false;
+        if (!skip_bad_size(p, hdr, limit)) break;
         continue;
       }
-      if (hdr & kIsMmapped)
-        c_.finding("bad-chunk-flags", p, fmt::format("expected IS_MMAPPED clear inside a heap, found size field {:#x}", hdr));
-      if (!(hdr & kPrevInuse)) {
-        uint64_t ps = 0;
-        w_.get(p, ps);
-        if (p == h.first)
-          c_.finding("bad-prev-inuse", p, "expected PREV_INUSE set on the first chunk of a heap, found it clear");
-        else if (prev_size && ps != prev_size)
-          c_.finding("bad-prev-size", p,
-                     fmt::format("expected prev_size {:#x} (the previous chunk's size), found {:#x}", prev_size, ps));
-        else if (prev_size && !prev_free)
-          c_.finding("bad-prev-inuse", p,
-                     fmt::format("expected PREV_INUSE set: the previous chunk {:#x} is in use", p - prev_size));
-      }
-      uint64_t next = p + sz;
-      w_.prefetch(next + 8192);  // headers are read in address order: stay ahead of the walk
-      uint64_t next_hdr = kPrevInuse;
-      bool next_known = next < end && w_.get(next + 8, next_hdr);
-      bool next_prev_inuse = !next_known || (next_hdr & kPrevInuse);
-
-      ChunkBin bin = ChunkBin::kNone;
-      bool listed = false;
-      while (it_ != end_ && it_->chunk() < p) ++it_;
-      while (it_ != end_ && it_->chunk() == p) {
-        if (!listed) bin = it_->bin();
-        listed = true;
-        it_->set_matched();
-        ++it_;
-      }
-      ChunkState state = ChunkState::kLive;
-      bool binned = false;
-      if (listed) {
-        state = ChunkState::kFree;
-        binned = bin == ChunkBin::kUnsorted || bin == ChunkBin::kSmallbin || bin == ChunkBin::kLargebin;
-        if (binned && next_known) {
-          uint64_t next_ps = 0;
-          if (next_prev_inuse)
-            c_.finding("free-chunk-prev-inuse", p,
-                       fmt::format("expected PREV_INUSE clear in the chunk after this {} chunk, found size field {:#x}",
-                                   bin_name(bin), next_hdr));
-          else if (w_.get(next, next_ps) && next_ps != sz)
-            c_.finding("bad-prev-size", next,
-                       fmt::format("expected prev_size {:#x} after a free chunk, found {:#x}", sz, next_ps));
-        }
-        if (!binned && next_known && !next_prev_inuse)
-          c_.finding("free-chunk-prev-inuse", p,
-                     fmt::format("expected PREV_INUSE set after a {} chunk (they count as in use), found it clear",
-                                 bin_name(bin)));
-      } else if (!next_prev_inuse) {
-        state = ChunkState::kFree;
-        bin = ChunkBin::kUnbinned;
-        binned = true;
-        if (a.lists_known)
-          c_.finding("free-chunk-not-in-bin", p,
-                     fmt::format("expected a chunk marked free (next PREV_INUSE clear) in a bin of arena {:#x}, found it in "
-                                 "none",
-                                 a.address));
-      } else if (!a.lists_known && !a.fastbins_recovered && sz <= cached_max_) {
-        state = ChunkState::kLiveOrCached;  // may sit in a tcache or fastbin we cannot see
-      }
-      // free() rewrites a binned chunk's header without NON_MAIN_ARENA; every other chunk keeps it.
-      bool want_nma = non_main && !binned;
-      if (((hdr & kNonMainArena) != 0) != want_nma)
-        c_.finding("bad-chunk-flags", p,
-                   fmt::format("expected NON_MAIN_ARENA {} on a {} chunk in arena {:#x}, found size field {:#x}",
-                               want_nma ? "set" : "clear", binned ? "binned" : "non-binned", a.address, hdr));
-      if (binned && prev_binned)
-        c_.finding("adjacent-free-chunks", p,
-                   fmt::format("expected free neighbours to be coalesced, found free chunks at {:#x} and {:#x}", p - prev_size, p));
-      if (binned && r_.top && next == r_.top)
-        c_.finding("adjacent-free-chunks", p, "expected a free chunk next to top to be merged into top");
-      while (ts_ != c_.tcache_structs.end() && *ts_ < p) ++ts_;
-      uint8_t flags = ts_ != c_.tcache_structs.end() && *ts_ == p ? kChunkFlagInterior : 0;
-      Chunk ch{};
-      ch.address = p + 16;
-      ch.size = sz - 8;
-      ch.arena = a.index;
-      ch.overhead = 8;
-      ch.state = state;
-      ch.bin = bin;
-      ch.allocator = c_.alloc;
-      ch.flags = flags;
-      c_.out().add(ch);
-      if (state != ChunkState::kFree) {
-        c_.use_live += sz - 8;
-      } else if (bin != ChunkBin::kTcache) {  // malloc_trim leaves tcaches alone
-        c_.use_binned += sz;
-        uint64_t lo = (p + 0x30 + kPage - 1) & ~(kPage - 1), hi = (p + sz) & ~(kPage - 1);
-        if (hi > lo) c_.use_trimmable += hi - lo;
-      }
-      prev_size = sz;
-      prev_free = state == ChunkState::kFree && binned;
-      prev_binned = binned;
-      p = next;
+      check_header(p, hdr);
+      p = walk_chunk(p, hdr);
     }
     if (r_.top && !reached_top && !stopped_absent)
       c_.finding("top-not-reached", r_.top,
@@ -266,6 +151,153 @@ class RegionWalker {
   }
 
  private:
+  // A size field that cannot be: the fencepost that closes an old region ends the walk;
+  // otherwise a finding, and the walk resumes at the next chain of chunk headers. False: stop.
+  bool skip_bad_size(uint64_t& p, uint64_t hdr, uint64_t limit) {
+    const ArenaState& a = *r_.arena;
+    // Fenceposts close a region top no longer lives in: an old arena heap ends in a
+    // 0x10 and a 0 chunk, a non-contiguous sbrk region in two 0x10 chunks.
+    if (chunksize(hdr) == 0x10 && !r_.top) {
+      uint64_t next;
+      if (w_.get(p + 0x18, next) && (next == kPrevInuse || next == (0x10 | kPrevInuse))) {
+        p = r_.heap->end;
+        return false;
+      }
+    }
+    c_.finding("bad-chunk-size", p,
+               fmt::format("expected a chunk size, multiple of 16, between {:#x} and {:#x}, found size field {:#x}",
+                           kMinChunk, limit - p, hdr));
+    uint64_t q = resync(w_, p + 16, r_);
+    if (!q) {
+      c_.notes.push_back(fmt::format("heap of arena {:#x}: no chunk chain found after {:#x}", a.address, p));
+      return false;
+    }
+    c_.notes.push_back(fmt::format("heap of arena {:#x}: skipped {:#x} unreadable bytes at {:#x}", a.address, q - p, p));
+    p = q;
+    prev_size_ = 0;
+    prev_free_ = prev_binned_ = false;
+    return true;
+  }
+
+  // IS_MMAPPED and PREV_INUSE against what the walk knows of the chunk before.
+  void check_header(uint64_t p, uint64_t hdr) {
+    if (hdr & kIsMmapped)
+      c_.finding("bad-chunk-flags", p, fmt::format("expected IS_MMAPPED clear inside a heap, found size field {:#x}", hdr));
+    if (hdr & kPrevInuse) return;
+    uint64_t ps = 0;
+    w_.get(p, ps);
+    if (p == r_.heap->first)
+      c_.finding("bad-prev-inuse", p, "expected PREV_INUSE set on the first chunk of a heap, found it clear");
+    else if (prev_size_ && ps != prev_size_)
+      c_.finding("bad-prev-size", p,
+                 fmt::format("expected prev_size {:#x} (the previous chunk's size), found {:#x}", prev_size_, ps));
+    else if (prev_size_ && !prev_free_)
+      c_.finding("bad-prev-inuse", p, fmt::format("expected PREV_INUSE set: the previous chunk {:#x} is in use", p - prev_size_));
+  }
+
+  // One chunk with a valid size: its state (from the free lists, else the next chunk's
+  // PREV_INUSE), the checks against its neighbours, its row. Returns the next chunk.
+  uint64_t walk_chunk(uint64_t p, uint64_t hdr) {
+    const ArenaState& a = *r_.arena;
+    const uint64_t sz = chunksize(hdr), next = p + sz;
+    w_.prefetch(next + 8192);  // headers are read in address order: stay ahead of the walk
+    uint64_t next_hdr = kPrevInuse;
+    bool next_known = next < r_.heap->end && w_.get(next + 8, next_hdr);
+    bool next_prev_inuse = !next_known || (next_hdr & kPrevInuse);
+
+    ChunkBin bin = ChunkBin::kNone;
+    bool listed = false;
+    while (it_ != end_ && it_->chunk() < p) ++it_;
+    while (it_ != end_ && it_->chunk() == p) {
+      if (!listed) bin = it_->bin();
+      listed = true;
+      it_->set_matched();
+      ++it_;
+    }
+    ChunkState state = ChunkState::kLive;
+    bool binned = false;
+    if (listed) {
+      state = ChunkState::kFree;
+      binned = bin == ChunkBin::kUnsorted || bin == ChunkBin::kSmallbin || bin == ChunkBin::kLargebin;
+      check_after_listed(p, sz, bin, binned, next_known, next_prev_inuse, next_hdr);
+    } else if (!next_prev_inuse) {
+      state = ChunkState::kFree;
+      bin = ChunkBin::kUnbinned;
+      binned = true;
+      if (a.lists_known)
+        c_.finding("free-chunk-not-in-bin", p,
+                   fmt::format("expected a chunk marked free (next PREV_INUSE clear) in a bin of arena {:#x}, found it in "
+                               "none",
+                               a.address));
+    } else if (!a.lists_known && !a.fastbins_recovered && sz <= cached_max_) {
+      state = ChunkState::kLiveOrCached;  // may sit in a tcache or fastbin we cannot see
+    }
+    check_neighbours(p, hdr, binned);
+    emit(p, sz, state, bin);
+    prev_size_ = sz;
+    prev_free_ = state == ChunkState::kFree && binned;
+    prev_binned_ = binned;
+    return next;
+  }
+
+  // A chunk on a free list: binned ones have the next chunk's PREV_INUSE clear and its
+  // prev_size set; tcache and fastbin chunks count as in use.
+  void check_after_listed(uint64_t p, uint64_t sz, ChunkBin bin, bool binned, bool next_known, bool next_prev_inuse,
+                          uint64_t next_hdr) {
+    if (!next_known) return;
+    uint64_t next = p + sz, next_ps = 0;
+    if (binned) {
+      if (next_prev_inuse)
+        c_.finding("free-chunk-prev-inuse", p,
+                   fmt::format("expected PREV_INUSE clear in the chunk after this {} chunk, found size field {:#x}",
+                               bin_name(bin), next_hdr));
+      else if (w_.get(next, next_ps) && next_ps != sz)
+        c_.finding("bad-prev-size", next, fmt::format("expected prev_size {:#x} after a free chunk, found {:#x}", sz, next_ps));
+    } else if (!next_prev_inuse) {
+      c_.finding("free-chunk-prev-inuse", p,
+                 fmt::format("expected PREV_INUSE set after a {} chunk (they count as in use), found it clear",
+                             bin_name(bin)));
+    }
+  }
+
+  // NON_MAIN_ARENA, and free chunks that should have been coalesced.
+  void check_neighbours(uint64_t p, uint64_t hdr, bool binned) {
+    const ArenaState& a = *r_.arena;
+    // free() rewrites a binned chunk's header without NON_MAIN_ARENA; every other chunk keeps it.
+    bool want_nma = !a.main && !binned;
+    if (((hdr & kNonMainArena) != 0) != want_nma)
+      c_.finding("bad-chunk-flags", p,
+                 fmt::format("expected NON_MAIN_ARENA {} on a {} chunk in arena {:#x}, found size field {:#x}",
+                             want_nma ? "set" : "clear", binned ? "binned" : "non-binned", a.address, hdr));
+    if (binned && prev_binned_)
+      c_.finding("adjacent-free-chunks", p,
+                 fmt::format("expected free neighbours to be coalesced, found free chunks at {:#x} and {:#x}", p - prev_size_, p));
+    if (binned && r_.top && p + chunksize(hdr) == r_.top)
+      c_.finding("adjacent-free-chunks", p, "expected a free chunk next to top to be merged into top");
+  }
+
+  void emit(uint64_t p, uint64_t sz, ChunkState state, ChunkBin bin) {
+    while (ts_ != c_.tcache_structs.end() && *ts_ < p) ++ts_;
+    uint8_t flags = ts_ != c_.tcache_structs.end() && *ts_ == p ? kChunkFlagInterior : 0;
+    Chunk ch{};
+    ch.address = p + 16;
+    ch.size = sz - 8;
+    ch.arena = r_.arena->index;
+    ch.overhead = 8;
+    ch.state = state;
+    ch.bin = bin;
+    ch.allocator = c_.alloc;
+    ch.flags = flags;
+    c_.out().add(ch);
+    if (state != ChunkState::kFree) {
+      c_.use_live += sz - 8;
+    } else if (bin != ChunkBin::kTcache) {  // malloc_trim leaves tcaches alone
+      c_.use_binned += sz;
+      uint64_t lo = (p + 0x30 + kPage - 1) & ~(kPage - 1), hi = (p + sz) & ~(kPage - 1);
+      if (hi > lo) c_.use_trimmable += hi - lo;
+    }
+  }
+
   void emit_top(uint64_t p, bool prev_binned) {
     const ArenaState& a = *r_.arena;
     uint64_t end = r_.heap->end;
@@ -306,6 +338,8 @@ class RegionWalker {
   std::vector<FreeRef>::iterator it_, end_;
   std::vector<uint64_t>::const_iterator ts_;
   uint64_t cached_max_ = kMaxTcacheChunk;
+  uint64_t prev_size_ = 0;  // size of the previous chunk, 0 when unknown
+  bool prev_free_ = false, prev_binned_ = false;
 };
 
 }  // namespace
