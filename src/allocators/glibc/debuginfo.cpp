@@ -82,14 +82,8 @@ StructInfo read_struct(Dwarf_Die* die) {
   return s;
 }
 
-}  // namespace
-
-std::optional<Layout> layout_from_dwarf(void* elf, const Layout& base, std::string* note) {
-  Dwarf* dw = dwarf_begin_elf(static_cast<Elf*>(elf), DWARF_C_READ, nullptr);
-  if (!dw) {
-    if (note) *note = "no DWARF in the debug file";
-    return std::nullopt;
-  }
+// The malloc structs of malloc.c's compile unit, by name.
+std::map<std::string, StructInfo> malloc_structs(Dwarf* dw) {
   std::map<std::string, StructInfo> structs;
   Dwarf_Off off = 0, next;
   size_t hsize;
@@ -114,6 +108,73 @@ std::optional<Layout> layout_from_dwarf(void* elf, const Layout& base, std::stri
     }
     off = next;
   }
+  return structs;
+}
+
+template <typename Field>
+void set_offset(const StructInfo& st, const char* n, Field& field) {
+  if (const Member* m = st.get(n)) field = static_cast<Field>(m->offset);
+}
+// A member some versions lack: -1 when absent.
+void set_offset_or_absent(const StructInfo& st, const char* n, int32_t& field) {
+  const Member* m = st.get(n);
+  field = m ? static_cast<int32_t>(m->offset) : -1;
+}
+
+void apply_malloc_state(const StructInfo& s, Layout& l) {
+  set_offset_or_absent(s, "have_fastchunks", l.ms_have_fastchunks);
+  set_offset(s, "fastbinsY", l.ms_fastbins);
+  set_offset(s, "top", l.ms_top);
+  set_offset(s, "last_remainder", l.ms_last_remainder);
+  set_offset(s, "bins", l.ms_bins);
+  set_offset(s, "binmap", l.ms_binmap);
+  set_offset(s, "next", l.ms_next);
+  set_offset(s, "next_free", l.ms_next_free);
+  set_offset_or_absent(s, "attached_threads", l.ms_attached_threads);
+  set_offset(s, "system_mem", l.ms_system_mem);
+  set_offset(s, "max_system_mem", l.ms_max_system_mem);
+  if (s.size) l.ms_size = static_cast<uint32_t>(s.size);
+}
+
+void apply_malloc_par(const StructInfo& p, Layout& l) {
+  set_offset(p, "mmap_threshold", l.mp_mmap_threshold);
+  set_offset(p, "n_mmaps", l.mp_n_mmaps);
+  set_offset(p, "n_mmaps_max", l.mp_n_mmaps_max);
+  set_offset(p, "max_n_mmaps", l.mp_max_n_mmaps);
+  set_offset(p, "mmapped_mem", l.mp_mmapped_mem);
+  set_offset(p, "max_mmapped_mem", l.mp_max_mmapped_mem);
+  set_offset(p, "sbrk_base", l.mp_sbrk_base);
+  if (p.get("tcache_small_bins")) set_offset(p, "tcache_small_bins", l.mp_tcache_bins);
+  else set_offset_or_absent(p, "tcache_bins", l.mp_tcache_bins);
+  set_offset_or_absent(p, "tcache_max_bytes", l.mp_tcache_max_bytes);
+  set_offset_or_absent(p, "tcache_count", l.mp_tcache_count);
+  if (p.size) l.mp_size = static_cast<uint32_t>(p.size);
+}
+
+void apply_tcache(const StructInfo& t, Layout& l) {
+  l.tcache = true;
+  const Member* counts = t.get("counts");
+  if (!counts) {
+    counts = t.get("num_slots");
+    l.tc_counts_are_free_slots = counts != nullptr;
+  }
+  if (counts) {
+    if (counts->elem_size) l.tc_count_width = static_cast<uint32_t>(counts->elem_size);
+    if (counts->count) l.tc_bins = static_cast<uint32_t>(counts->count);
+  }
+  set_offset(t, "entries", l.tc_entries);
+  if (t.size) l.tc_struct_size = static_cast<uint32_t>(t.size);
+}
+
+}  // namespace
+
+std::optional<Layout> layout_from_dwarf(void* elf, const Layout& base, std::string* note) {
+  Dwarf* dw = dwarf_begin_elf(static_cast<Elf*>(elf), DWARF_C_READ, nullptr);
+  if (!dw) {
+    if (note) *note = "no DWARF in the debug file";
+    return std::nullopt;
+  }
+  std::map<std::string, StructInfo> structs = malloc_structs(dw);
   dwarf_end(dw);
   auto ms = structs.find("malloc_state");
   if (ms == structs.end()) {
@@ -122,61 +183,18 @@ std::optional<Layout> layout_from_dwarf(void* elf, const Layout& base, std::stri
   }
   Layout l = base;
   l.source = "DWARF";
-  const StructInfo& s = ms->second;
-  auto set = [](const StructInfo& st, const char* n, auto& field) {
-    if (const Member* m = st.get(n)) field = static_cast<std::remove_reference_t<decltype(field)>>(m->offset);
-  };
-  auto set_or_absent = [](const StructInfo& st, const char* n, int32_t& field) {
-    const Member* m = st.get(n);
-    field = m ? static_cast<int32_t>(m->offset) : -1;
-  };
-  set_or_absent(s, "have_fastchunks", l.ms_have_fastchunks);
-  set(s, "fastbinsY", l.ms_fastbins);
-  set(s, "top", l.ms_top);
-  set(s, "last_remainder", l.ms_last_remainder);
-  set(s, "bins", l.ms_bins);
-  set(s, "binmap", l.ms_binmap);
-  set(s, "next", l.ms_next);
-  set(s, "next_free", l.ms_next_free);
-  set_or_absent(s, "attached_threads", l.ms_attached_threads);
-  set(s, "system_mem", l.ms_system_mem);
-  set(s, "max_system_mem", l.ms_max_system_mem);
-  if (s.size) l.ms_size = static_cast<uint32_t>(s.size);
+  apply_malloc_state(ms->second, l);
   std::string covered = "malloc_state";
   if (auto hi = structs.find("_heap_info"); hi != structs.end() && hi->second.size) {
     l.heap_info_size = static_cast<uint32_t>(hi->second.size);
     covered += ", heap_info";
   }
   if (auto mp = structs.find("malloc_par"); mp != structs.end()) {
-    const StructInfo& p = mp->second;
-    set(p, "mmap_threshold", l.mp_mmap_threshold);
-    set(p, "n_mmaps", l.mp_n_mmaps);
-    set(p, "n_mmaps_max", l.mp_n_mmaps_max);
-    set(p, "max_n_mmaps", l.mp_max_n_mmaps);
-    set(p, "mmapped_mem", l.mp_mmapped_mem);
-    set(p, "max_mmapped_mem", l.mp_max_mmapped_mem);
-    set(p, "sbrk_base", l.mp_sbrk_base);
-    if (p.get("tcache_small_bins")) set(p, "tcache_small_bins", l.mp_tcache_bins);
-    else set_or_absent(p, "tcache_bins", l.mp_tcache_bins);
-    set_or_absent(p, "tcache_max_bytes", l.mp_tcache_max_bytes);
-    set_or_absent(p, "tcache_count", l.mp_tcache_count);
-    if (p.size) l.mp_size = static_cast<uint32_t>(p.size);
+    apply_malloc_par(mp->second, l);
     covered += ", malloc_par";
   }
   if (auto tc = structs.find("tcache_perthread_struct"); tc != structs.end()) {
-    const StructInfo& t = tc->second;
-    l.tcache = true;
-    const Member* counts = t.get("counts");
-    if (!counts) {
-      counts = t.get("num_slots");
-      l.tc_counts_are_free_slots = counts != nullptr;
-    }
-    if (counts) {
-      if (counts->elem_size) l.tc_count_width = static_cast<uint32_t>(counts->elem_size);
-      if (counts->count) l.tc_bins = static_cast<uint32_t>(counts->count);
-    }
-    set(t, "entries", l.tc_entries);
-    if (t.size) l.tc_struct_size = static_cast<uint32_t>(t.size);
+    apply_tcache(tc->second, l);
     covered += ", tcache_perthread_struct";
   } else if (l.mp_tcache_bins < 0) {
     l.tcache = false;
