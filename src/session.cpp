@@ -31,7 +31,7 @@ namespace {
 void label_sbrk_heap(Process& p, const ChunkTable& t) {
   std::vector<const Mapping*> sbrk_maps;
   for (const ArenaInfo& a : t.arenas) {
-    if (a.kind != "main" || t.allocators.at(a.allocator).name != "glibc") continue;
+    if (!a.program_break) continue;
     for (const auto& [start, end] : a.heaps)
       if (const Mapping* m = p.mapping_at(start)) sbrk_maps.push_back(m);
   }

@@ -20,14 +20,28 @@ struct RootRegion {
   int tid;
 };
 
-// A mapping labelled as a glibc heap is skipped only when the chunk table has a chunk in it:
-// the label is a guess from the address (HotSpot's compressed class space is 64 MiB-aligned
-// too and looks like an arena heap), and memory no allocator claims is not allocator-owned.
-bool holds_chunks(const Mapping& m, const ChunkTable& t) {
-  if (m.label != "[heap]" && m.label != "[arena-heap]") return false;
-  auto it = std::lower_bound(t.chunks.begin(), t.chunks.end(), m.start,
-                             [](const Chunk& c, uint64_t a) { return c.address < a; });
-  return it != t.chunks.end() && it->address < m.end;
+// The heaps of allocators whose heaps hold nothing but chunks and their headers (glibc's
+// arena heaps, sbrk heap included), sorted: the walkers' own ranges, not mapping labels (a
+// label is a guess from the address; HotSpot's compressed class space is 64 MiB-aligned too).
+std::vector<std::pair<uint64_t, uint64_t>> chunk_only_heaps(const ChunkTable& t) {
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  for (const ArenaInfo& a : t.arenas)
+    if (a.allocator < t.allocators.size() && t.allocators[a.allocator].heaps_hold_only_chunks)
+      for (const auto& h : a.heaps) out.push_back(h);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Calls fn(lo, hi) for the parts of [lo, hi) outside the sorted ranges.
+template <typename Fn>
+void outside_ranges(const std::vector<std::pair<uint64_t, uint64_t>>& ranges, uint64_t lo, uint64_t hi, Fn&& fn) {
+  uint64_t at = lo;
+  for (const auto& [rlo, rhi] : ranges) {
+    if (rhi <= at || rlo >= hi) continue;
+    if (rlo > at) fn(at, rlo);
+    at = std::max(at, rhi);
+  }
+  if (at < hi) fn(at, hi);
 }
 
 // Every readable mapping that is not allocator-owned heap is a root, JIT code (rwx anonymous
@@ -40,33 +54,40 @@ bool holds_chunks(const Mapping& m, const ChunkTable& t) {
 //    readable zeros): no program data;
 //  * a stack below its thread's stack pointer (less the red zone), and a stack no thread's
 //    stack pointer is in (kept by glibc for reuse after its thread exited): dead frames.
+// The root region a whole mapping would be (stacks: only their live part), nullopt when
+// it is no root at all.
+std::optional<RootRegion> mapping_root(const Process& p, size_t i) {
+  const Mapping& m = p.mappings[i];
+  if (!(m.perms & kPermRead) || m.label.starts_with("[v") || m.label.starts_with("[guard") ||
+      m.label == "[arena-reserve]" || m.label == "[reserved]")
+    return std::nullopt;
+  if (m.label.starts_with("[stack")) {
+    // Live part of a stack: from the stack pointer (less the red zone) to the top.
+    for (const Thread& t : p.threads)
+      if (m.contains(t.sp())) return RootRegion{std::max(m.start, t.sp() - 128), m.end, RootKind::kStack, t.tid};
+    return std::nullopt;
+  }
+  const bool writable = m.perms & kPermWrite;
+  if (!m.path.empty()) {
+    if (p.module_at(m.start)) {
+      if (writable || !(m.perms & kPermExec)) return RootRegion{m.start, m.end, RootKind::kStatic, 0};
+    } else if (writable) {
+      return RootRegion{m.start, m.end, RootKind::kAnon, 0};
+    }
+    return std::nullopt;
+  }
+  // An anonymous mapping right after a module's file mapping is that module's .bss.
+  bool bss = writable && i > 0 && p.mappings[i - 1].end == m.start && !p.mappings[i - 1].path.empty() &&
+             p.module_at(p.mappings[i - 1].start);
+  return RootRegion{m.start, m.end, bss ? RootKind::kStatic : RootKind::kAnon, 0};
+}
+
 std::vector<RootRegion> root_regions(const Process& p, const ChunkTable& table) {
   std::vector<RootRegion> out;
-  for (size_t i = 0; i < p.mappings.size(); ++i) {
-    const Mapping& m = p.mappings[i];
-    if (!(m.perms & kPermRead) || holds_chunks(m, table) || m.label.starts_with("[v") || m.label.starts_with("[guard") ||
-        m.label == "[arena-reserve]" || m.label == "[reserved]")
-      continue;
-    if (m.label.starts_with("[stack")) {
-      // Live part of a stack: from the stack pointer (less the red zone) to the top.
-      for (const Thread& t : p.threads)
-        if (m.contains(t.sp())) out.push_back({std::max(m.start, t.sp() - 128), m.end, RootKind::kStack, t.tid});
-      continue;
-    }
-    const bool writable = m.perms & kPermWrite;
-    if (!m.path.empty()) {
-      if (p.module_at(m.start)) {
-        if (writable || !(m.perms & kPermExec)) out.push_back({m.start, m.end, RootKind::kStatic, 0});
-      } else if (writable) {
-        out.push_back({m.start, m.end, RootKind::kAnon, 0});
-      }
-      continue;
-    }
-    // An anonymous mapping right after a module's file mapping is that module's .bss.
-    bool bss = writable && i > 0 && p.mappings[i - 1].end == m.start && !p.mappings[i - 1].path.empty() &&
-               p.module_at(p.mappings[i - 1].start);
-    out.push_back({m.start, m.end, bss ? RootKind::kStatic : RootKind::kAnon, 0});
-  }
+  const auto heaps = chunk_only_heaps(table);
+  for (size_t i = 0; i < p.mappings.size(); ++i)
+    if (auto r = mapping_root(p, i))
+      outside_ranges(heaps, r->lo, r->hi, [&](uint64_t lo, uint64_t hi) { out.push_back({lo, hi, r->kind, r->tid}); });
   return out;
 }
 
@@ -212,7 +233,7 @@ class PointerRules {
   bool next_chunk_header(uint32_t node, uint64_t w) const {
     const Chunk& c = table_.chunks[idx_.chunk_of_node(node)];
     if (c.size < 8 || w != c.address + c.size - 8 || c.allocator >= table_.allocators.size() ||
-        table_.allocators[c.allocator].name != "glibc")
+        !table_.allocators[c.allocator].boundary_tags)
       return false;
     auto next = std::lower_bound(table_.chunks.begin(), table_.chunks.end(), w + 16,
                                  [](const Chunk& k, uint64_t a) { return k.address < a; });

@@ -57,6 +57,7 @@ struct ArenaInfo {
   std::vector<std::pair<uint64_t, uint64_t>> heaps;  // [start, end) ranges of memory it owns
   uint64_t system_mem = 0;   // bytes obtained from the system
   uint64_t top_size = 0;
+  bool program_break = false;  // its heap is the program break heap ([heap], grown by sbrk)
   // Filled by ChunkTable::summarize():
   uint64_t live_chunks = 0, live_bytes = 0, free_chunks = 0, free_bytes = 0;
   std::vector<std::pair<ChunkBin, std::pair<uint64_t, uint64_t>>> free_by_bin;  // bin → (chunks, bytes)
@@ -68,6 +69,14 @@ struct AllocatorInfo {
   std::string located_by;  // how the structures were found ("symbols", "disassembly", "scan", …)
   std::vector<std::string> notes;  // other facts worth showing (layout source, tcache method…)
   uint64_t mmapped_chunks = 0, mmapped_bytes = 0;  // summarize()
+  // Facts the analyses need about this allocator's memory, so they never test its name:
+  // its arenas' heaps hold only chunks and chunk headers (no program data between chunks);
+  bool heaps_hold_only_chunks = false;
+  // a chunk's size field is the last word of the chunk before it (boundary tags), so stale
+  // copies of header addresses look like interior pointers into that chunk;
+  bool boundary_tags = false;
+  // the signature of the chunks it flags kChunkFlagInterior (its own metadata), "" if none.
+  std::string metadata_signature;
 };
 
 class ChunkTable {

@@ -129,6 +129,9 @@ class GlibcWalker : public AllocatorWalker {
     info.name = "glibc";
     info.version = c.version.str();
     info.located_by = c.located_by;
+    info.heaps_hold_only_chunks = true;
+    info.boundary_tags = true;
+    info.metadata_signature = "glibc:tcache";  // the only chunks the heap walk flags interior
     c.alloc = out.add_allocator(info);
     for (const Finding& f : scratch_.findings) out.add_finding(c.alloc, f.kind, f.address, f.detail);
     if (uninitialised_) {
@@ -146,6 +149,7 @@ class GlibcWalker : public AllocatorWalker {
       ArenaInfo ai;
       ai.address = a.address;
       ai.kind = a.main ? "main" : "thread";
+      ai.program_break = a.main;
       ai.allocator = c.alloc;
       for (const HeapRegion& h : a.heaps) ai.heaps.push_back({h.info ? h.info : h.first, h.end});
       ai.system_mem = a.system_mem;

@@ -47,7 +47,6 @@ struct Signer::Impl {
   sig::KnownMap known;
   std::vector<Rule> rules;
   std::vector<CompiledRule> compiled;
-  int glibc_allocator = -1;
   size_t user_rules = 0;  // compiled[0, user_rules) come from --rules files
 
   explicit Impl(Session& s) : mem(s.memory()), table(s.heap()), rd(s.memory(), s.process()), mods(s.process(), rd) {
@@ -59,8 +58,6 @@ struct Signer::Impl {
     auto builtin = parse_rules(builtin_rules_text(), "built-in rules");
     rules.insert(rules.end(), std::make_move_iterator(builtin.begin()), std::make_move_iterator(builtin.end()));
     compile_rules();
-    for (size_t i = 0; i < table.allocators.size(); ++i)
-      if (table.allocators[i].name == "glibc") glibc_allocator = static_cast<int>(i);
     prescan(s);
   }
 
@@ -260,8 +257,9 @@ Signature Signer::classify(const Chunk& c) const {
   // User rules overrule everything; built-in rules (magic bytes, text prefixes) are weaker
   // than structures recognised through their pointers, so they come after those.
   if (try_rules(0, im.user_rules, ruled)) return ruled;
-  if ((c.flags & kChunkFlagInterior) && c.allocator == im.glibc_allocator)
-    return {"glibc:tcache", SignatureSource::kStructure, im.mods.libc(), {}};
+  if ((c.flags & kChunkFlagInterior) && c.allocator < im.table.allocators.size() &&
+      !im.table.allocators[c.allocator].metadata_signature.empty())
+    return {im.table.allocators[c.allocator].metadata_signature, SignatureSource::kStructure, im.mods.libc(), {}};
   if (!im.known.empty())
     if (auto it = im.known.find(c.address); it != im.known.end())
       return {it->second.name, SignatureSource::kStructure, it->second.module, {}};

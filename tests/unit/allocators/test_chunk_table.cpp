@@ -49,7 +49,11 @@ TEST_CASE("finalize sorts arbitrary order and drops duplicate rows", "[chunk_tab
 
 TEST_CASE("finalize totals per arena and bin; find locates interior addresses", "[chunk_table]") {
   ChunkTable t;
-  t.add_allocator({"glibc", "2.36", "test", {}});
+  AllocatorInfo glibc;
+  glibc.name = "glibc";
+  glibc.version = "2.36";
+  glibc.located_by = "test";
+  t.add_allocator(glibc);
   t.add_arena({});
   t.add(chunk(0x1000, 40));
   t.add(chunk(0x1040, 24, ChunkState::kFree));
