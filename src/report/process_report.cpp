@@ -131,7 +131,7 @@ json show_json(Session& s, uint64_t address, uint64_t length) {
                       : json(nullptr);
   auto sym = s.symbols().symbol_at(address);
   doc["symbol"] = sym ? json({{"name", sym->name}, {"address", hex_addr(sym->address)}, {"size", sym->size},
-                              {"offset", sym->offset}})
+                              {"offset", hex_addr(sym->offset)}})
                       : json(nullptr);
   // Byte by byte so that absent bytes are reported as such, not as zeros.
   json bytes = json::array();
@@ -262,7 +262,7 @@ std::string show_text(const json& d) {
   if (d["module"].is_object())
     out += fmt::format("Module    {} + {}\n", d["module"]["path"].get<std::string>(), d["module"]["offset"].get<std::string>());
   if (d["symbol"].is_object())
-    out += fmt::format("Symbol    {} + {:#x}\n", d["symbol"]["name"].get<std::string>(), d["symbol"]["offset"].get<uint64_t>());
+    out += fmt::format("Symbol    {} + {}\n", d["symbol"]["name"].get<std::string>(), d["symbol"]["offset"].get<std::string>());
   std::vector<int> bytes;
   for (const auto& b : d["bytes"]) bytes.push_back(b.is_null() ? -1 : b.get<int>());
   uint64_t len = d["length"], present = d["present_bytes"], from_file = d["file_bytes"];

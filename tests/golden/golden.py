@@ -26,13 +26,18 @@ CORES = {  # name -> (core, module dir) under corpus/cores
     "objects": ("objects.kcore.core.zst", "bin"),
     "crash_segv": ("crash_segv.gcore.core.zst", "bin"),
     "double_free": ("double_free.kcore.core.zst", "bin"),
+    # Other glibc and jemalloc versions (Debian 11: glibc 2.31, jemalloc 5.2.1; Debian 13: 2.41).
+    "bullseye.census": ("bullseye/census.kcore.core.zst", "bullseye/bin"),
+    "bullseye.census_je": ("bullseye/census_je.kcore.core.zst", "bullseye/bin"),
+    "trixie.census": ("trixie/census.kcore.core.zst", "trixie/bin"),
 }
 COMMON = ["info", "maps", "threads", "heap", "groups", "groups --by owner", "leaks", "owners"]
 EXTRA = {  # commands whose output is large on the census cores: on the small cores only
     "objects": ["chunks", "chunks --state all --csv", "maps --csv", "groups --csv", "groups --by owner --csv",
                 "leaks --csv", "owners --csv"],
     "census": ["leaks --csv", "leaks --summary --csv", "owners --csv"],
-    "crash_segv": ["chunks --state all"],
+    # show: a code address of the executable (bytes from the file), a stack address.
+    "crash_segv": ["chunks --state all", "show 0x555555555836", "show 0x7fffffffe4c0 --length 128"],
     "double_free": ["chunks --state all"],
 }
 SYSTEM_LIBS = ["/lib/x86_64-linux-gnu/libc.so.6", "/lib64/ld-linux-x86-64.so.2",
@@ -62,8 +67,11 @@ def cases():
 
 def run(coresift, src, args, core, moddir):
     cores = os.path.join(src, "corpus", "cores")
-    argv = [coresift, args[0], *args[1:], "--no-debuginfo", "--module-dir", os.path.join(cores, moddir),
-            os.path.join(cores, core)]
+    rest, tail = list(args[1:]), []
+    if args[0] == "show":  # show INPUT… ADDR: the address goes last
+        tail = [rest.pop(0)]
+    argv = [coresift, args[0], *rest, "--no-debuginfo", "--module-dir", os.path.join(cores, moddir),
+            os.path.join(cores, core), *tail]
     p = subprocess.run(argv, capture_output=True, text=True, cwd=src)
     out = "exit %d\n--- stdout\n%s--- stderr\n%s" % (p.returncode, p.stdout, p.stderr)
     out = out.replace(os.path.realpath(src), "@SRC@").replace(src, "@SRC@")

@@ -120,7 +120,8 @@ def check(label, command, doc):
 def check_golden(path):
     name = os.path.basename(path)
     label = "golden " + name
-    core_and_rest = name[: -len(".json")].split(".", 1)
+    # <core>.<command>[-args].json; the core may itself hold dots (bullseye.census)
+    core_and_rest = name[: -len(".json")].rsplit(".", 1)
     command = core_and_rest[1].split("-", 1)[0] if len(core_and_rest) == 2 else ""
     try:
         with open(path, encoding="utf-8") as f:  # the documents are always valid UTF-8
