@@ -45,5 +45,6 @@ using Runner = std::function<int()>;
 void register_process_commands(CLI::App& app, Runner& run);
 void register_heap_commands(CLI::App& app, Runner& run);
 void register_analysis_commands(CLI::App& app, Runner& run);
+void register_triage_command(CLI::App& app, Runner& run);
 
 }  // namespace coresift::cli

@@ -84,6 +84,25 @@ std::vector<InlinedCall> inlined_calls(Dwfl_Module* mod, uint64_t addr, InlinedC
 
 }  // namespace
 
+namespace {
+
+// Start of the .eh_frame FDE covering `addr`, as a link-time address (what a stripped build
+// still has: the symbol tables go, the unwind tables stay).
+std::optional<uint64_t> fde_start(Dwfl_Module* mod, uint64_t addr) {
+  Dwarf_Addr bias = 0;
+  Dwarf_CFI* cfi = dwfl_module_eh_cfi(mod, &bias);
+  if (!cfi) return std::nullopt;
+  Dwarf_Frame* frame = nullptr;
+  if (dwarf_cfi_addrframe(cfi, addr - bias, &frame) != 0 || !frame) return std::nullopt;
+  Dwarf_Addr start = 0, end = 0;
+  bool ok = dwarf_frame_info(frame, &start, &end, nullptr) >= 0;
+  std::free(frame);
+  if (!ok) return std::nullopt;
+  return start;
+}
+
+}  // namespace
+
 void Symbolizer::Impl::describe(const RawFrame& raw, std::vector<Frame>& out) {
   Frame f;
   f.pc = raw.pc;
@@ -115,7 +134,10 @@ void Symbolizer::Impl::describe(const RawFrame& raw, std::vector<Frame>& out) {
   if (const char* name = dwfl_module_addrinfo(mod, lookup, &off, &sym, nullptr, nullptr, nullptr)) {
     f.function = symbol_display_name(name);
     f.function_offset = raw.pc - (lookup - off);
+    if (const Module* m = process.module_at(raw.pc)) f.function_start = lookup - off - m->load_bias;
   }
+  f.function_start = fde_start(mod, lookup).value_or(f.function_start.value_or(0));
+  if (f.function_start == 0) f.function_start.reset();
 
   SourcePos here = line_at(mod, lookup);
   InlinedCall subprogram;

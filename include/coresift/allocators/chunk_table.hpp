@@ -77,6 +77,8 @@ struct AllocatorInfo {
   bool boundary_tags = false;
   // the signature of the chunks it flags kChunkFlagInterior (its own metadata), "" if none.
   std::string metadata_signature;
+  // The message the allocator left before it aborted the process (glibc's __abort_msg).
+  std::string abort_message;
 };
 
 class ChunkTable {

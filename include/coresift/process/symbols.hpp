@@ -38,6 +38,9 @@ struct Frame {
   uint64_t module_offset = 0;         // file offset of pc in the module (like eu-stack -b)
   std::optional<std::string> function;  // demangled, when known
   uint64_t function_offset = 0;
+  // Link-time address of the function's entry: the start of the CFI (FDE) range holding pc,
+  // else the symbol's address. The same in a stripped and an unstripped build of one binary.
+  std::optional<uint64_t> function_start;
   std::string source_file;            // when debug info has line data
   int line = 0;
 };

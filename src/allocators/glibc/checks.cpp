@@ -108,6 +108,7 @@ void check_abort_message(Ctx& c) {
   auto msg = abort_message(c);
   if (!msg) return;
   c.notes.push_back("the process aborted with glibc's message \"" + *msg + "\"");
+  c.out().allocators[c.alloc].abort_message = *msg;
   auto tcache_chunks = [&] {
     std::vector<uint64_t> v;
     for (const FreeRef& f : c.frees)

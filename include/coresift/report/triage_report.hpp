@@ -1,0 +1,29 @@
+// The triage document of a batch of cores: one row per input (triaged, or the error that
+// stopped it), the groups of cores that share a crash signature, and its text and CSV forms.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "coresift/analysis/triage.hpp"
+#include "coresift/report/csv.hpp"
+
+namespace coresift {
+
+struct TriageRow {
+  std::string path;
+  std::optional<CoreTriage> result;  // nullopt: `error` says why
+  std::string error;
+  std::vector<std::string> warnings;
+  int64_t mtime = 0;  // the file's modification time (seconds since the epoch)
+};
+
+// docs/json-schema.md, "triage".
+nlohmann::json json_of_core(const TriageRow& row);
+nlohmann::json triage_json(const std::vector<TriageRow>& rows);
+std::string triage_text(const nlohmann::json& doc);
+// One row per input (docs/commands.md, CSV).
+std::string triage_csv(const nlohmann::json& doc);
+
+}  // namespace coresift
