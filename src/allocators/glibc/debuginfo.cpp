@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <map>
+#include <mutex>
 
 #include "glibc.hpp"
 
@@ -204,9 +205,10 @@ std::optional<Layout> layout_from_dwarf(void* elf, const Layout& base, std::stri
   return l;
 }
 
-DebugFacts read_debug_facts(const Module& libc, const SymbolOptions& opts, const Layout& base) {
+namespace {
+
+DebugFacts read_debug_facts_uncached(const Module& libc, const SymbolOptions& opts, const Layout& base) {
   DebugFacts f;
-  if (opts.no_debuginfo || libc.build_id.size() < 4) return f;
   std::vector<std::string> roots;
   if (!opts.sysroot.empty()) roots.push_back(opts.sysroot + "/usr/lib/debug");
   for (const std::string& d : opts.debug_dirs) roots.push_back(d);
@@ -227,6 +229,26 @@ DebugFacts read_debug_facts(const Module& libc, const SymbolOptions& opts, const
   f.tcache_key = img->symbol("tcache_key");
   f.tcache_tls = img->symbol("tcache", true);
   f.layout = layout_from_dwarf(img->elf_handle(), base, &f.dwarf_note);
+  return f;
+}
+
+}  // namespace
+
+// Cached per process: a batch (triage) reads the same libc's debug file for every core, and
+// its DWARF takes longer to read than a small core takes to analyse.
+DebugFacts read_debug_facts(const Module& libc, const SymbolOptions& opts, const Layout& base) {
+  if (opts.no_debuginfo || libc.build_id.size() < 4) return {};
+  std::string key = libc.build_id + "|" + opts.sysroot + "|" + base.source;
+  for (const std::string& d : opts.debug_dirs) key += "|" + d;
+  static std::mutex mu;
+  static std::map<std::string, DebugFacts> cache;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (auto it = cache.find(key); it != cache.end()) return it->second;
+  }
+  DebugFacts f = read_debug_facts_uncached(libc, opts, base);
+  std::lock_guard<std::mutex> lock(mu);
+  cache.emplace(key, f);
   return f;
 }
 
