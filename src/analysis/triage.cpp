@@ -110,7 +110,11 @@ std::string sign(std::vector<TriageFrame>& frames, const std::string& kind, cons
     ++first;
   if (first == frames.size()) first = 0;  // nothing but runtime frames: keep them
   std::vector<std::string> keys;
+  const bool any_app = first < frames.size() && !runtime_module(frames[first].module);
   for (size_t i = first; i < frames.size() && keys.size() < o.signature_frames; ++i) {
+    // Runtime frames further out (__libc_start_call_main below main, qsort between two
+    // application frames) are left out too: the signature must not change with the libc build.
+    if (any_app && runtime_module(frames[i].module)) continue;
     std::string k = frame_key(frames[i]);
     if (!keys.empty() && keys.back() == k) continue;  // recursion collapses to one frame
     keys.push_back(k);

@@ -30,6 +30,10 @@ CORES = {  # name -> (core, module dir) under corpus/cores
     "bullseye.census": ("bullseye/census.kcore.core.zst", "bullseye/bin"),
     "bullseye.census_je": ("bullseye/census_je.kcore.core.zst", "bullseye/bin"),
     "trixie.census": ("trixie/census.kcore.core.zst", "trixie/bin"),
+    # triage over several committed cores at once (its only commands: EXTRA)
+    "crashes": (["crash_segv.kcore.core.zst", "crash_segv-stripped.kcore.core.zst", "crash_abort.kcore.core.zst",
+                 "double_free.kcore.core.zst", "corrupt_top.kcore.core.zst", "census.kcore.core.zst",
+                 "crash_segv.gcore.core.zst"], "bin"),
 }
 COMMON = ["info", "maps", "threads", "heap", "groups", "groups --by owner", "leaks", "owners"]
 EXTRA = {  # commands whose output is large on the census cores: on the small cores only
@@ -39,6 +43,7 @@ EXTRA = {  # commands whose output is large on the census cores: on the small co
     # show: a code address of the executable (bytes from the file), a stack address.
     "crash_segv": ["chunks --state all", "show 0x555555555836", "show 0x7fffffffe4c0 --length 128"],
     "double_free": ["chunks --state all"],
+    "crashes": ["triage --jobs 2", "triage --csv"],
 }
 SYSTEM_LIBS = ["/lib/x86_64-linux-gnu/libc.so.6", "/lib64/ld-linux-x86-64.so.2",
                "/lib/x86_64-linux-gnu/libstdc++.so.6", "/lib/x86_64-linux-gnu/libgcc_s.so.1",
@@ -58,7 +63,7 @@ def environment():
 
 def cases():
     for name, (core, moddir) in CORES.items():
-        for cmd in COMMON + EXTRA.get(name, []):
+        for cmd in (COMMON if isinstance(core, str) else []) + EXTRA.get(name, []):
             words = cmd.split()
             for fmt in (["--json"] if "--csv" not in words else []) + [""]:
                 slug = "-".join(w.lstrip("-") for w in words) + (".json" if fmt else ".csv" if "--csv" in words else ".txt")
@@ -70,14 +75,16 @@ def run(coresift, src, args, core, moddir):
     rest, tail = list(args[1:]), []
     if args[0] == "show":  # show INPUT… ADDR: the address goes last
         tail = [rest.pop(0)]
-    argv = [coresift, args[0], *rest, "--no-debuginfo", "--module-dir", os.path.join(cores, moddir),
-            os.path.join(cores, core), *tail]
+    inputs = [os.path.join(cores, c) for c in ([core] if isinstance(core, str) else core)]
+    argv = [coresift, args[0], *rest, "--no-debuginfo", "--module-dir", os.path.join(cores, moddir), *inputs, *tail]
     p = subprocess.run(argv, capture_output=True, text=True, cwd=src)
     out = "exit %d\n--- stdout\n%s--- stderr\n%s" % (p.returncode, p.stdout, p.stderr)
     out = out.replace(os.path.realpath(src), "@SRC@").replace(src, "@SRC@")
     # The committed cores record the path of the checkout that made them (NT_FILE, the command
     # line): any absolute path ending in corpus/cores/ is the same place in another clone.
-    return re.sub(r"/[^\s\",']*/corpus/cores/", "@SRC@/corpus/cores/", out)
+    out = re.sub(r"/[^\s\",']*/corpus/cores/", "@SRC@/corpus/cores/", out)
+    # triage shows each core file's mtime: the checkout's time, not the core's; written as the epoch.
+    return re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "1970-01-01T00:00:00Z", out)
 
 
 def main():
