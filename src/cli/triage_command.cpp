@@ -2,6 +2,7 @@
 // groups of cores with the same crash signature. Each core is its own Session on a worker
 // thread; one bad input is an error row, never the end of the batch.
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -78,7 +79,21 @@ TriageRow triage_one(const CommonArgs& args, const std::string& path, const Tria
   TriageRow row;
   row.path = path;
   struct stat st{};
-  if (::stat(path.c_str(), &st) == 0) row.mtime = st.st_mtime;
+  if (::stat(path.c_str(), &st) == 0) {
+    row.time = st.st_mtime;
+    row.time_source = "file-mtime";
+  }
+  // systemd-coredump records when the process crashed (microseconds) in an xattr of the file.
+  char buf[32] = {};
+  ssize_t n = ::getxattr(path.c_str(), "user.coredump.timestamp", buf, sizeof buf - 1);
+  if (n > 0) {
+    char* end = nullptr;
+    long long usec = std::strtoll(buf, &end, 10);
+    if (end != buf && usec > 0) {
+      row.time = usec / 1000000;
+      row.time_source = "systemd-coredump";
+    }
+  }
   CommonArgs one = args;
   one.inputs = {path};
   try {

@@ -43,7 +43,8 @@ std::string iso_time(int64_t t) {
 json json_of_core(const TriageRow& row) {
   json c;
   c["path"] = row.path;
-  c["mtime"] = iso_time(row.mtime);
+  c["time"] = iso_time(row.time);
+  c["time_source"] = row.time_source;
   c["error"] = str_or_null(row.error);
   c["warnings"] = row.warnings;
   if (!row.result) return c;
@@ -109,7 +110,7 @@ json triage_json(const std::vector<TriageRow>& rows) {
         g.named = named;
       }
       g.cores.push_back(row.path);
-      std::string t = c["mtime"].get<std::string>();
+      std::string t = c["time"].get<std::string>();
       if (g.first.empty() || t < g.first) g.first = t;
       if (g.last.empty() || t > g.last) g.last = t;
     }
@@ -179,7 +180,7 @@ std::string triage_csv(const json& d) {
   static const CsvTable kTable{"cores",
                                {"path", "group", "reason_kind", "reason", "signal_name", "si_code_name", "fault_address",
                                 "abort_message", "top_frames", "heap_findings", "pid", "executable", "build_id",
-                                "crashed_tid", "mtime", "error"}};
+                                "crashed_tid", "time", "time_source", "error"}};
   return csv_table(json{{"cores", flat}}, kTable);
 }
 

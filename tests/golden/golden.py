@@ -83,7 +83,7 @@ def run(coresift, src, args, core, moddir):
     # The committed cores record the path of the checkout that made them (NT_FILE, the command
     # line): any absolute path ending in corpus/cores/ is the same place in another clone.
     out = re.sub(r"/[^\s\",']*/corpus/cores/", "@SRC@/corpus/cores/", out)
-    # triage shows each core file's mtime: the checkout's time, not the core's; written as the epoch.
+    # triage shows each core file's time (its mtime here: the checkout's time); written as the epoch.
     return re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "1970-01-01T00:00:00Z", out)
 
 

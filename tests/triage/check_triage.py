@@ -6,6 +6,7 @@ against the truth each run recorded (truth.json):
     builds of the binary together;
   * each core's signal, si_code, fault address, reason kind and glibc abort message right;
   * heap findings on the double-free and top-overflow cores;
+  * systemd-coredump's user.coredump.timestamp xattr is the core's time;
   * the files that are not cores (the binaries, debug files, truth.json) are error rows, the
     batch goes on, exit 0; a batch of nothing but bad inputs (empty, cut, text) exits 3;
   * the document validates against docs/schema/triage.schema.json (when jsonschema exists).
@@ -91,6 +92,18 @@ def main():
         rc, d, err = triage(coresift, [tmp, os.path.join(cores, truth[0]["core"])])
         if rc != 0 or d is None or d["totals"]["triaged"] != 1 or d["totals"]["errors"] != 3:
             bad.append("bad inputs and one core: exit %d, totals %s" % (rc, d and d["totals"]))
+        # systemd-coredump's timestamp xattr is the core's time (1700000000 s = 2023-11-14T22:13:20Z).
+        stamped = os.path.join(tmp, "stamped.core.zst")
+        shutil.copy(os.path.join(cores, truth[0]["core"]), stamped)
+        try:
+            os.setxattr(stamped, "user.coredump.timestamp", b"1700000000123456")
+        except OSError as e:
+            print("(no user xattrs on %s: %s; the systemd-coredump time is not checked)" % (tmp, e))
+        else:
+            rc, d, err = triage(coresift, [stamped])
+            row = d["cores"][0] if d else {}
+            if (row.get("time"), row.get("time_source")) != ("2023-11-14T22:13:20Z", "systemd-coredump"):
+                bad.append("systemd-coredump timestamp: got %s" % ((row.get("time"), row.get("time_source")),))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -16,7 +16,8 @@ struct TriageRow {
   std::optional<CoreTriage> result;  // nullopt: `error` says why
   std::string error;
   std::vector<std::string> warnings;
-  int64_t mtime = 0;  // the file's modification time (seconds since the epoch)
+  int64_t time = 0;  // when the process dumped core (seconds since the epoch)
+  std::string time_source;  // "systemd-coredump" (its user.coredump.timestamp xattr) or "file-mtime"
 };
 
 // docs/json-schema.md, "triage".
