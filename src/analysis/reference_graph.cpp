@@ -32,14 +32,17 @@ std::vector<std::pair<uint64_t, uint64_t>> chunk_only_heaps(const ChunkTable& t)
   return out;
 }
 
-// Calls fn(lo, hi) for the parts of [lo, hi) outside the sorted ranges.
+// Calls fn(lo, hi) for the parts of [lo, hi) outside the ranges (sorted by start): the
+// allocators' heaps and their bookkeeping (jemalloc's extent records point at every large
+// allocation) are not the program's references.
 template <typename Fn>
 void outside_ranges(const std::vector<std::pair<uint64_t, uint64_t>>& ranges, uint64_t lo, uint64_t hi, Fn&& fn) {
+  auto it = std::upper_bound(ranges.begin(), ranges.end(), std::pair<uint64_t, uint64_t>{lo, UINT64_MAX});
+  if (it != ranges.begin() && std::prev(it)->second > lo) --it;
   uint64_t at = lo;
-  for (const auto& [rlo, rhi] : ranges) {
-    if (rhi <= at || rlo >= hi) continue;
-    if (rlo > at) fn(at, rlo);
-    at = std::max(at, rhi);
+  for (; it != ranges.end() && it->first < hi; ++it) {
+    if (it->first > at) fn(at, std::min(it->first, hi));
+    at = std::max(at, it->second);
   }
   if (at < hi) fn(at, hi);
 }
@@ -95,7 +98,6 @@ std::vector<RootRegion> root_regions(const Process& p, const ChunkTable& table) 
 // have held the only pointer to a chunk: that chunk is then reported leaked. Say how much is
 // missing and where, so a leak report from a damaged core is read as an upper bound.
 void warn_absent_roots(Session& s, const std::vector<RootRegion>& regions) {
-  const auto& segs = s.memory().segments();  // sorted, non-overlapping
   uint64_t absent = 0, first_lo = 0, first_hi = 0;
   size_t ranges = 0;
   for (const RootRegion& r : regions) {
@@ -103,11 +105,7 @@ void warn_absent_roots(Session& s, const std::vector<RootRegion>& regions) {
     const Mapping* m = s.process().mapping_at(r.lo);
     if (!m || !(m->perms & kPermWrite)) continue;
     uint64_t present = 0;
-    auto it = std::upper_bound(segs.begin(), segs.end(), r.lo, [](uint64_t a, const Segment& sg) { return a < sg.end; });
-    for (; it != segs.end() && it->start < r.hi; ++it) {
-      uint64_t lo = std::max(it->start, r.lo), hi = std::min(it->start + it->present, r.hi);
-      if (hi > lo) present += hi - lo;
-    }
+    for (const auto& [lo, hi] : s.memory().present_parts(r.lo, r.hi)) present += hi - lo;
     if (present == r.hi - r.lo) continue;
     if (!ranges++) first_lo = r.lo, first_hi = r.hi;
     absent += r.hi - r.lo - present;
@@ -132,21 +130,6 @@ void outside_chunks(const ChunkTable& t, uint64_t lo, uint64_t hi, Fn&& fn) {
     uint64_t cs = it->address, ce = it->address + it->size;
     if (cs > at) fn(at, std::min(cs, hi));
     at = std::max(at, ce);
-  }
-  if (at < hi) fn(at, hi);
-}
-
-// Calls fn(lo, hi) for the parts of [lo, hi) outside the allocators' bookkeeping ranges
-// (sorted): an allocator's own records (jemalloc's extent records point at every large
-// allocation) are not the program's references.
-template <typename Fn>
-void outside_bookkeeping(const std::vector<std::pair<uint64_t, uint64_t>>& book, uint64_t lo, uint64_t hi, Fn&& fn) {
-  auto it = std::upper_bound(book.begin(), book.end(), std::pair<uint64_t, uint64_t>{lo, UINT64_MAX});
-  if (it != book.begin() && std::prev(it)->second > lo) --it;
-  uint64_t at = lo;
-  for (; it != book.end() && it->first < hi; ++it) {
-    if (it->first > at) fn(at, std::min(it->first, hi));
-    at = std::max(at, it->second);
   }
   if (at < hi) fn(at, hi);
 }
@@ -251,15 +234,15 @@ class PointerRules {
 // own thread next to the heap workers (it only writes g.roots and g.scanned_root_bytes). A
 // mapping the labeller did not recognise as a heap makes it visit millions of small gaps
 // between chunks, so the segment hint is kept across gaps.
-void scan_roots(ReferenceGraph& g, const AddressSpace& mem, const Process& p, const ChunkTable& table,
-                const PointerRules& rules) {
+void scan_roots(ReferenceGraph& g, const AddressSpace& mem, const std::vector<RootRegion>& regions,
+                const ChunkTable& table, const PointerRules& rules) {
   const Segment* hint = nullptr;
   std::vector<std::pair<uint64_t, uint64_t>> book;
   for (const BookkeepingRange& b : table.bookkeeping) book.push_back({b.start, b.end});
   std::sort(book.begin(), book.end());
-  for (const RootRegion& r : root_regions(p, table))
+  for (const RootRegion& r : regions)
     outside_chunks(table, r.lo, r.hi, [&](uint64_t clo, uint64_t chi) {
-      outside_bookkeeping(book, clo, chi, [&](uint64_t lo, uint64_t hi) {
+      outside_ranges(book, clo, chi, [&](uint64_t lo, uint64_t hi) {
         g.scanned_root_bytes += hi - lo;
         for_each_candidate(mem, g.index, lo, hi, hint, [&](uint64_t at, uint64_t w) {
           int64_t n = g.index.find(w);
@@ -358,14 +341,15 @@ ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
   const AddressSpace& mem = s.memory();
   const Process& p = s.process();
   const PointerRules rules(table, g.index, p, nmt_blocks(mem, p, g.index));
-  warn_absent_roots(s, root_regions(p, table));
+  const std::vector<RootRegion> regions = root_regions(p, table);
+  warn_absent_roots(s, regions);
   // Small graphs: one thread does it all (threads cost more than they save).
   const bool small = g.index.nodes() < 4096;
   unsigned workers = small ? 1 : std::max(1u, std::min(std::thread::hardware_concurrency(), 8u));
   {
     // The root scan writes only g.roots and g.scanned_root_bytes, the heap scan the rest.
     std::jthread root_thread;  // joins on every way out, exceptions included
-    auto run_roots = [&] { scan_roots(g, mem, p, table, rules); };
+    auto run_roots = [&] { scan_roots(g, mem, regions, table, rules); };
     if (small) run_roots();
     else root_thread = std::jthread(run_roots);
     scan_heap(g, mem, table, rules, workers);

@@ -11,17 +11,13 @@
 #include <csignal>
 
 #include "coresift/allocators/chunk_table.hpp"
+#include "coresift/util/paths.hpp"
 
 namespace coresift {
 namespace {
 
 constexpr uint64_t kNullPage = 64 * 1024;       // below vm.mmap_min_addr: a null-based access
 constexpr uint64_t kStackSlack = 256 * 1024;    // a fault this close below the stack pointer
-
-std::string base_name(const std::string& p) {
-  auto slash = p.rfind('/');
-  return slash == std::string::npos ? p : p.substr(slash + 1);
-}
 
 // Frames in these modules are runtime machinery, never the bug's place (unless nothing else).
 bool runtime_module(const std::string& path) {

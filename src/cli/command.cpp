@@ -82,6 +82,13 @@ int run_report(const CommonArgs& args, const std::function<nlohmann::json(Sessio
     return 3;
   }
   print_warnings(*s);
+  print_document(args, doc, render, csv);
+  return 0;
+}
+
+void print_document(const CommonArgs& args, nlohmann::json& doc,
+                    const std::function<std::string(const nlohmann::json&)>& render,
+                    const std::function<std::string(const nlohmann::json&)>& csv) {
   // Strings from the core are bytes: made valid UTF-8 for JSON, and free of control
   // characters for the terminal (docs/json-schema.md, "Strings from the core").
   make_json_safe(doc);
@@ -92,7 +99,6 @@ int run_report(const CommonArgs& args, const std::function<nlohmann::json(Sessio
     std::cout << (args.csv && csv ? csv(doc) : render(doc));
   }
   std::cout.flush();
-  return 0;
 }
 
 int run_streamed(const CommonArgs& args, const std::function<void(Session&)>& write) {

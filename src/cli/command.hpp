@@ -37,6 +37,12 @@ int run_report(const CommonArgs& args, const std::function<nlohmann::json(Sessio
                const std::function<std::string(const nlohmann::json&)>& render,
                const std::function<std::string(const nlohmann::json&)>& csv = {});
 
+// Prints a command's document as --json, --csv (through `csv`) or text (through `render`),
+// with the strings from the core made safe for each.
+void print_document(const CommonArgs& args, nlohmann::json& doc,
+                    const std::function<std::string(const nlohmann::json&)>& render,
+                    const std::function<std::string(const nlohmann::json&)>& csv = {});
+
 // Like run_report for commands that stream their own output (too big for one document).
 int run_streamed(const CommonArgs& args, const std::function<void(Session&)>& write);
 

@@ -143,14 +143,7 @@ void register_triage_command(CLI::App& app, Runner& run) {
       worker();
       pool.clear();  // joins
       nlohmann::json doc = triage_json(rows);
-      make_json_safe(doc);
-      if (args.json) {
-        std::cout << doc.dump(2) << "\n";
-      } else {
-        make_text_safe(doc);
-        std::cout << (args.csv ? triage_csv(doc) : triage_text(doc));
-      }
-      std::cout.flush();
+      print_document(args, doc, triage_text, triage_csv);
       // 0 when at least one core was triaged; 3 when none could be (every input an error).
       return doc["totals"]["triaged"].get<size_t>() > 0 ? 0 : 3;
     };

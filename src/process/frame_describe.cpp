@@ -136,8 +136,7 @@ void Symbolizer::Impl::describe(const RawFrame& raw, std::vector<Frame>& out) {
     f.function_offset = raw.pc - (lookup - off);
     if (const Module* m = process.module_at(raw.pc)) f.function_start = lookup - off - m->load_bias;
   }
-  f.function_start = fde_start(mod, lookup).value_or(f.function_start.value_or(0));
-  if (f.function_start == 0) f.function_start.reset();
+  if (auto start = fde_start(mod, lookup)) f.function_start = start;  // the FDE wins over the symbol
 
   SourcePos here = line_at(mod, lookup);
   InlinedCall subprogram;

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <optional>
 
 #include "builders.hpp"
 #include "coresift/input/regular_file.hpp"
@@ -24,27 +25,38 @@ std::string to_hex(const uint8_t* p, size_t n) {
   return s;
 }
 
+// The program header table of the ELF image whose header `eh` was read at `base`, from the
+// process memory; nullopt when it is implausible or not in the core.
+std::optional<std::vector<Elf64_Phdr>> program_headers(const AddressSpace& mem, uint64_t base, const Elf64_Ehdr& eh) {
+  if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 256) return std::nullopt;
+  std::vector<Elf64_Phdr> ph(eh.e_phnum);
+  size_t bytes = ph.size() * sizeof(Elf64_Phdr);
+  if (mem.read(base + eh.e_phoff, ph.data(), bytes) != bytes) return std::nullopt;
+  return ph;
+}
+
+bool read_elf_header(const AddressSpace& mem, uint64_t base, Elf64_Ehdr& eh) {
+  return mem.read(base, &eh, sizeof eh) == sizeof eh && std::memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0;
+}
+
 }  // namespace
 
 // Walks the program headers of an ELF image mapped at `base` in the process memory.
 ElfFacts elf_facts_from_memory(const AddressSpace& mem, uint64_t base) {
   ElfFacts f;
   Elf64_Ehdr eh;
-  if (mem.read(base, &eh, sizeof eh) != sizeof eh) return f;
-  if (std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64) return f;
+  if (!read_elf_header(mem, base, eh) || eh.e_ident[EI_CLASS] != ELFCLASS64) return f;
   f.is_elf = true;
-  if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 256) return f;
-  std::vector<Elf64_Phdr> ph(eh.e_phnum);
-  size_t bytes = ph.size() * sizeof(Elf64_Phdr);
-  if (mem.read(base + eh.e_phoff, ph.data(), bytes) != bytes) return f;
+  auto ph = program_headers(mem, base, eh);
+  if (!ph) return f;
   bool have_load = false;
-  for (const auto& h : ph)
+  for (const auto& h : *ph)
     if (h.p_type == PT_LOAD && !have_load) {
       f.first_load_vaddr = h.p_vaddr & ~uint64_t{0xfff};
       have_load = true;
     }
   uint64_t bias = base - f.first_load_vaddr;
-  for (const auto& h : ph) {
+  for (const auto& h : *ph) {
     if (h.p_type != PT_NOTE || h.p_filesz > 4096) continue;
     std::vector<uint8_t> notes(h.p_filesz);
     if (mem.read(bias + h.p_vaddr, notes.data(), notes.size()) != notes.size()) continue;
@@ -93,14 +105,12 @@ ElfFacts elf_facts_from_file(const std::string& path) {
 
 std::optional<uint64_t> elf_image_end(const AddressSpace& mem, uint64_t base) {
   Elf64_Ehdr eh;
-  if (mem.read(base, &eh, sizeof eh) != sizeof eh || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0) return std::nullopt;
-  if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 256) return std::nullopt;
-  std::vector<Elf64_Phdr> ph(eh.e_phnum);
-  size_t bytes = ph.size() * sizeof(Elf64_Phdr);
-  if (mem.read(base + eh.e_phoff, ph.data(), bytes) != bytes) return std::nullopt;
+  if (!read_elf_header(mem, base, eh)) return std::nullopt;
+  auto ph = program_headers(mem, base, eh);
+  if (!ph) return std::nullopt;
   std::optional<uint64_t> first;
   uint64_t end = 0;
-  for (const auto& h : ph) {
+  for (const auto& h : *ph) {
     if (h.p_type != PT_LOAD) continue;
     if (!first) first = h.p_vaddr & ~uint64_t{0xfff};
     end = std::max(end, h.p_vaddr + h.p_memsz);
@@ -111,15 +121,11 @@ std::optional<uint64_t> elf_image_end(const AddressSpace& mem, uint64_t base) {
 
 bool elf_is_program(const AddressSpace& mem, uint64_t base) {
   Elf64_Ehdr eh;
-  if (mem.read(base, &eh, sizeof eh) != sizeof eh || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0) return false;
+  if (!read_elf_header(mem, base, eh)) return false;
   if (eh.e_type == ET_EXEC) return true;
-  if (eh.e_type != ET_DYN || eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 256) return false;
-  for (uint16_t i = 0; i < eh.e_phnum; ++i) {
-    Elf64_Phdr ph;
-    if (mem.read(base + eh.e_phoff + uint64_t{i} * sizeof ph, &ph, sizeof ph) != sizeof ph) return false;
-    if (ph.p_type == PT_INTERP) return true;
-  }
-  return false;
+  if (eh.e_type != ET_DYN) return false;
+  auto ph = program_headers(mem, base, eh);
+  return ph && std::any_of(ph->begin(), ph->end(), [](const Elf64_Phdr& h) { return h.p_type == PT_INTERP; });
 }
 
 namespace {

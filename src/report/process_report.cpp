@@ -3,13 +3,13 @@
 #include <fmt/format.h>
 
 #include "coresift/report/format.hpp"
+#include "coresift/util/paths.hpp"
 
 namespace coresift {
 using nlohmann::json;
 
 namespace {
 
-json hex_or_null(std::optional<uint64_t> v) { return v ? json(hex_addr(*v)) : json(nullptr); }
 
 json mapping_json(const Mapping& m) {
   return {{"start", hex_addr(m.start)}, {"end", hex_addr(m.end)},         {"size", m.size()},
@@ -49,12 +49,9 @@ std::string str_or(const json& j, const std::string& fallback = "-") {
   return j.is_string() ? j.get<std::string>() : fallback;
 }
 
-std::string base_name(const std::string& p) {
-  auto slash = p.rfind('/');
-  return slash == std::string::npos ? p : p.substr(slash + 1);
-}
-
 }  // namespace
+
+json hex_or_null(std::optional<uint64_t> v) { return v ? json(hex_addr(*v)) : json(nullptr); }
 
 json warnings_json(const Diagnostics& d) {
   json w = json::array();

@@ -6,6 +6,8 @@
 #include <map>
 
 #include "coresift/report/format.hpp"
+#include "coresift/report/process_report.hpp"
+#include "coresift/util/paths.hpp"
 
 namespace coresift {
 using nlohmann::json;
@@ -15,12 +17,6 @@ namespace {
 json str_or_null(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 template <typename T>
 json opt(const std::optional<T>& v) { return v ? json(*v) : json(nullptr); }
-json hex_or_null(const std::optional<uint64_t>& v) { return v ? json(hex_addr(*v)) : json(nullptr); }
-
-std::string base_name(const std::string& p) {
-  auto slash = p.rfind('/');
-  return slash == std::string::npos ? p : p.substr(slash + 1);
-}
 
 // "function (module)" or "module+0xOFF" for people.
 std::string frame_label(const json& f) {

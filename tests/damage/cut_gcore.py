@@ -41,24 +41,9 @@ def phdrs(path):
     return out
 
 
-def prstatus_notes_before(path, note, cut):
-    """NT_PRSTATUS notes wholly inside the first `cut` bytes."""
-    n = 0
-    with open(path, "rb") as f:
-        f.seek(note["offset"])
-        data = f.read(note["filesz"])
-    pos = 0
-    while pos + 12 <= len(data):
-        namesz, descsz, ntype = struct.unpack_from("<III", data, pos)
-        end = pos + 12 + ((namesz + 3) & ~3) + ((descsz + 3) & ~3)
-        if note["offset"] + end > cut:
-            break
-        n += ntype == NT_PRSTATUS
-        pos = end
-    return n
-
-
-def first_prstatus_end(path, note):
+def notes(path, note):
+    """(type, file offset of the note's end) of each note in the PT_NOTE segment, as far as the
+    file holds it."""
     with open(path, "rb") as f:
         f.seek(note["offset"])
         data = f.read(note["filesz"])
@@ -66,9 +51,16 @@ def first_prstatus_end(path, note):
     while pos + 12 <= len(data):
         namesz, descsz, ntype = struct.unpack_from("<III", data, pos)
         pos += 12 + ((namesz + 3) & ~3) + ((descsz + 3) & ~3)
-        if ntype == NT_PRSTATUS:
-            return note["offset"] + pos
-    return note["offset"]
+        yield ntype, note["offset"] + pos
+
+
+def prstatus_notes_before(path, note, cut):
+    """NT_PRSTATUS notes wholly inside the first `cut` bytes."""
+    return sum(1 for ntype, end in notes(path, note) if end <= cut and ntype == NT_PRSTATUS)
+
+
+def first_prstatus_end(path, note):
+    return next((end for ntype, end in notes(path, note) if ntype == NT_PRSTATUS), note["offset"])
 
 
 def present(loads, cut, lo, hi):

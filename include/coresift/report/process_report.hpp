@@ -2,6 +2,7 @@
 // (docs/json-schema.md); the text renderer only formats that document.
 #pragma once
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "coresift/session.hpp"
@@ -13,6 +14,8 @@ nlohmann::json maps_json(Session& s);
 nlohmann::json threads_json(Session& s);
 nlohmann::json show_json(Session& s, uint64_t address, uint64_t length);
 nlohmann::json warnings_json(const Diagnostics& d);
+// "0x…", or null when the value is not known.
+nlohmann::json hex_or_null(std::optional<uint64_t> v);
 
 std::string info_text(const nlohmann::json& doc);
 std::string maps_text(const nlohmann::json& doc);

@@ -177,16 +177,21 @@ void locate_by_symbols(Ctx& c, bool& mp_refused) {
   }
 }
 
+// (votes, address) pairs, most votes first (ties: the higher address first).
+std::vector<std::pair<int, uint64_t>> by_votes(const std::map<uint64_t, int>& votes) {
+  std::vector<std::pair<int, uint64_t>> ranked;
+  for (auto [t, n] : votes) ranked.push_back({n, t});
+  std::sort(ranked.rbegin(), ranked.rend());
+  return ranked;
+}
+
 // 2a. main_arena from the first RIP-relative lea of exported malloc functions (on-disk libc).
 void arena_by_disassembly(Ctx& c, const DiskElf& img) {
   std::map<uint64_t, int> votes;
   for (const char* fn : {"malloc_trim", "mallinfo2", "malloc_stats", "mallinfo"})
     if (auto f = img.symbol(fn))
       if (auto t = first_rip_lea(img, *f)) votes[*t]++;
-  std::vector<std::pair<int, uint64_t>> ranked;
-  for (auto [t, n] : votes) ranked.push_back({n, t});
-  std::sort(ranked.rbegin(), ranked.rend());
-  for (auto [n, t] : ranked)
+  for (auto [n, t] : by_votes(votes))
     if (ArenaScore sc = score_malloc_state(c, runtime(c, t)); sc.valid() && (n >= 2 || sc.ring)) {
       c.main_arena = runtime(c, t);
       c.located_by = "disassembly";
@@ -215,10 +220,7 @@ void mp_by_disassembly(Ctx& c, const DiskElf& img) {
           votes[a.target - static_cast<uint64_t>(l.mp_tcache_bins)]++;
           break;
         }
-  std::vector<std::pair<int, uint64_t>> ranked;
-  for (auto [t, n] : votes) ranked.push_back({n, t});
-  std::sort(ranked.rbegin(), ranked.rend());
-  for (auto [n, t] : ranked) {
+  for (auto [n, t] : by_votes(votes)) {
     MpValues v;
     if (read_mp(c, runtime(c, t), v, false)) {
       c.mp = runtime(c, t);
