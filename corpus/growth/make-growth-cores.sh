@@ -29,6 +29,14 @@ log() { printf "make-growth-cores: [%3ds] %s\n" "$SECONDS" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 skip() { echo "SKIPPED: $*"; exit 77; }
 
+START=$SECONDS
+mkdir -p "$1"
+OUTDIR=$(cd "$1" && pwd)
+BIN=$OUTDIR/bin
+# old outputs go first, so a skipped or failed run leaves no stale cores behind
+rm -rf "$BIN"
+rm -f "$OUTDIR"/growth*.core "$OUTDIR"/growth*.truth.json "$OUTDIR"/growth*.check.json
+
 command -v "${GDB_CMD[0]}" >/dev/null || skip "${GDB_CMD[0]} not found (gcore needs gdb)"
 for tool in "${CC_CMD[0]}" "$PYTHON" readelf timeout; do
     command -v "$tool" >/dev/null || die "$tool not found"
@@ -36,11 +44,6 @@ done
 if [[ $(cat /proc/sys/kernel/yama/ptrace_scope 2>/dev/null || echo 0) == 3 ]]; then
     skip "ptrace is disabled (kernel.yama.ptrace_scope=3)"
 fi
-
-START=$SECONDS
-mkdir -p "$1"
-OUTDIR=$(cd "$1" && pwd)
-BIN=$OUTDIR/bin
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/coresift-growth.XXXXXX")
 CHILDREN=()
 cleanup() {
@@ -61,8 +64,6 @@ fi
 ASLR_SYSTEM=$(cat /proc/sys/kernel/randomize_va_space 2>/dev/null || echo unknown)
 
 # ---- build ------------------------------------------------------------------
-rm -rf "$BIN"
-rm -f "$OUTDIR"/growth*.core "$OUTDIR"/growth*.truth.json "$OUTDIR"/growth*.check.json
 mkdir -p "$BIN"
 log "build $BIN/growth"
 "${CC_CMD[@]}" -std=c11 -O0 -g -fno-omit-frame-pointer -Wall -Wextra -Werror -I "$HERE/../src" \
