@@ -2,6 +2,9 @@
 #
 #   GROWTH_TRUTH=x.truth.json GROWTH_CORE=CORE GROWTH_OUT=x.check.json \
 #     gdb -batch -nx -x corpus/growth/gdb_growth.py BINARY CORE
+# or, several cores of BINARY in one gdb session (each loaded with core-file):
+#   GROWTH_CASES='[{"truth": T, "core": C, "out": O}, ...]' \
+#     gdb -batch -nx -x corpus/growth/gdb_growth.py BINARY
 #
 # Checks (gdb reads the program's own globals from the core):
 #   snapshot : g_snapshot equals the truth's snapshot index
@@ -21,7 +24,8 @@
 #              tree block's leaf pointer and glibc's pointers at the next
 #              chunk's header (the last 8 usable bytes: top, bins), which are
 #              reported as "header_refs"
-# Writes GROWTH_OUT (JSON): {"ok", "failures", "checked", "header_refs"}.
+# Writes GROWTH_OUT (JSON): {"ok", "failures", "checked", "header_refs"}; an exception while
+# checking a core is a failure of that core.
 import bisect
 import json
 import os
@@ -63,9 +67,7 @@ def core_words(path):
                 yield None, struct.unpack_from("<Q", data, off + k)[0]
 
 
-def main():
-    truth = json.load(open(os.environ["GROWTH_TRUTH"]))
-    failures, checked, header_refs = [], {}, []
+def check(truth, core_file, failures, checked, header_refs):
     fail = failures.append
 
     snap = int(gdb.parse_and_eval("g_snapshot"))
@@ -131,7 +133,6 @@ def main():
                     if c["reach"] in ("definite", "indirect"))
     starts = [x[0] for x in leaked]
     lo, hi = (starts[0], leaked[-1][1]) if leaked else (1, 0)
-    core_file = os.environ["GROWTH_CORE"]
     words = 0
     for where, w in core_words(core_file):
         words += 1
@@ -152,9 +153,24 @@ def main():
     checked["scanned_words"] = words
     checked["leaked_blocks"] = len(leaked)
 
-    res = {"ok": not failures, "failures": failures, "checked": checked, "header_refs": header_refs}
-    with open(os.environ["GROWTH_OUT"], "w") as f:
-        json.dump(res, f, indent=1)
+
+def main():
+    if "GROWTH_CASES" in os.environ:
+        cases = json.loads(os.environ["GROWTH_CASES"])
+    else:
+        cases = [{"truth": os.environ["GROWTH_TRUTH"], "core": os.environ["GROWTH_CORE"],
+                  "out": os.environ["GROWTH_OUT"]}]
+    for case in cases:
+        failures, checked, header_refs = [], {}, []
+        try:
+            if "GROWTH_CASES" in os.environ:
+                gdb.execute("core-file " + case["core"], to_string=True)
+            check(json.load(open(case["truth"])), case["core"], failures, checked, header_refs)
+        except Exception as e:  # noqa: BLE001 - any error is a failed check of this core
+            failures.append("%s: %s" % (type(e).__name__, e))
+        res = {"ok": not failures, "failures": failures, "checked": checked, "header_refs": header_refs}
+        with open(case["out"], "w") as f:
+            json.dump(res, f, indent=1)
 
 
 main()

@@ -70,6 +70,10 @@ log "build $BIN/growth"
     "-ffile-prefix-map=$HERE/=corpus/growth/" "-ffile-prefix-map=$HERE/../src/=corpus/src/" \
     -Wl,--build-id -o "$BIN/growth" "$HERE/growth.c"
 BUILD_ID=$(readelf -n "$BIN/growth" | awk '/Build ID:/ {print $3; exit}')
+GDB_VERSION=$("${GDB_CMD[@]}" --version | head -n 1)
+CC_VERSION=$("${CC_CMD[@]}" --version | head -n 1)
+# no separate debug info (libc6-dbg): not needed, and loading it doubles gdb's time
+GDB_FAST=(-iex "set debug-file-directory /nonexistent")
 
 # ---- run helpers ----------------------------------------------------------------
 wait_ready() { # OUT PID K
@@ -84,29 +88,13 @@ wait_ready() { # OUT PID K
 
 take_gcore() { # PID CORE
     local log=$WORK/$(basename "$2").gdb.log
-    if ! timeout 120 "${GDB_CMD[@]}" -batch -nx -p "$1" -ex "gcore $2" >"$log" 2>&1 || [[ ! -s $2 ]]; then
+    if ! timeout 120 "${GDB_CMD[@]}" -batch -nx "${GDB_FAST[@]}" -p "$1" -ex "gcore $2" >"$log" 2>&1 || [[ ! -s $2 ]]; then
         if grep -qiE 'ptrace: Operation not permitted|could not attach|not permitted' "$log"; then
             skip "gdb cannot attach to pid $1 (ptrace not allowed here): $(grep -iE 'ptrace|attach' "$log" | head -n 1)"
         fi
         cat "$log" >&2
         die "gcore of pid $1 failed"
     fi
-}
-
-# annotate TRUTH CORE RUN_ASLR: add "generator" to the program's truth
-annotate() {
-    "$PYTHON" - "$1" "$2" "$3" "$BUILD_ID" "$ASLR_SYSTEM" "$("${GDB_CMD[@]}" --version | head -n 1)" \
-        "$("${CC_CMD[@]}" --version | head -n 1)" <<'EOF'
-import json, os, sys
-truth_path, core, aslr, build_id, aslr_sys, gdb_v, cc_v = sys.argv[1:8]
-t = json.load(open(truth_path))
-t["generator"] = {"script": "corpus/growth/make-growth-cores.sh", "core_kind": "gcore",
-                  "core_file": os.path.basename(core), "core_bytes": os.path.getsize(core),
-                  "binary": "bin/growth", "binary_build_id": build_id,
-                  "aslr": aslr == "true", "randomize_va_space": aslr_sys,
-                  "platform": {"kernel": os.uname().release, "cc": cc_v, "gdb": gdb_v}}
-json.dump(t, open(truth_path, "w"), indent=1)
-EOF
 }
 
 # run NAME TRUTHDIR GCORE_AT... : one process of growth, gcores at the listed snapshots
@@ -124,7 +112,7 @@ run_growth() {
         if [[ " $* " == *" $k "* ]]; then
             take_gcore "$pid" "$OUTDIR/$name.$k.core"
             [[ $tdir == "$OUTDIR" ]] || mv "$tdir/$name.$k.truth.json" "$OUTDIR/"
-            annotate "$OUTDIR/$name.$k.truth.json" "$OUTDIR/$name.$k.core" "$aslr"
+            ANNOTATE+=("$name.$k" "$aslr")
             log "$name.$k.core: pid $pid, $(du -h "$OUTDIR/$name.$k.core" | cut -f1)"
         fi
         kill -USR1 "$pid"
@@ -134,38 +122,63 @@ run_growth() {
     [[ $rc == 0 ]] || { cat "$out.err" >&2; die "growth $name exited with status $rc"; }
 }
 
+ANNOTATE=() # core name, run with ASLR: for the "generator" added at the end
 # run A: both snapshots of one process; run B: another process (ASLR on), snapshot 2
 run_growth growth "$OUTDIR" "$ASLR_A" 1 2
 run_growth growth-b "$WORK" true 2
 
 # ---- verification (gdb, independent of coresift) --------------------------------
-addr_of() { "$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["classes"][0]["addresses"][0])' "$1"; }
-a=$(addr_of "$OUTDIR/growth.2.truth.json")
-b=$(addr_of "$OUTDIR/growth-b.2.truth.json")
-[[ $a != "$b" || $ASLR_SYSTEM == 0 ]] || die "runs A and B have the same addresses ($a): no ASLR?"
-[[ $a != "$b" ]] || log "WARNING: runs A and B have the same addresses (randomize_va_space=0)"
-
+CORES=(growth.1 growth.2 growth-b.2)
 if [[ $VERIFY == 1 ]]; then
-    failed=0
-    for core in growth.1 growth.2 growth-b.2; do
-        check=$OUTDIR/$core.check.json
-        GROWTH_TRUTH=$OUTDIR/$core.truth.json GROWTH_CORE=$OUTDIR/$core.core GROWTH_OUT=$check \
-            timeout 120 "${GDB_CMD[@]}" -batch -nx -x "$HERE/gdb_growth.py" "$BIN/growth" "$OUTDIR/$core.core" \
-            >"$WORK/$core.verify.log" 2>&1 || true
-        [[ -s $check ]] || { cat "$WORK/$core.verify.log" >&2; die "$core: gdb_growth.py wrote no result"; }
-        "$PYTHON" - "$OUTDIR/$core.truth.json" "$check" <<'EOF' || failed=1
-import json, sys
-t = json.load(open(sys.argv[1]))
-c = json.load(open(sys.argv[2]))
-t["verification"] = {"gdb": c}
-json.dump(t, open(sys.argv[1], "w"), indent=1)
-for f in c["failures"]:
-    print("make-growth-cores: %s: %s" % (t["generator"]["core_file"], f), file=sys.stderr)
-print("make-growth-cores: %s: %s (%s)" % (t["generator"]["core_file"], "verified" if c["ok"] else "FAILED",
-      ", ".join("%s %s" % kv for kv in c["checked"].items())), file=sys.stderr)
-sys.exit(0 if c["ok"] else 1)
-EOF
+    cases=
+    for core in "${CORES[@]}"; do
+        cases+=${cases:+,}$(printf '{"truth": "%s", "core": "%s", "out": "%s"}' \
+            "$OUTDIR/$core.truth.json" "$OUTDIR/$core.core" "$OUTDIR/$core.check.json")
     done
-    [[ $failed == 0 ]] || die "verification failed (cores and truth kept in $OUTDIR)"
+    # one gdb session for the three cores (core-file each in turn)
+    GROWTH_CASES="[$cases]" timeout 120 "${GDB_CMD[@]}" -batch -nx "${GDB_FAST[@]}" -x "$HERE/gdb_growth.py" \
+        "$BIN/growth" >"$WORK/verify.log" 2>&1 || true
+    for core in "${CORES[@]}"; do
+        [[ -s $OUTDIR/$core.check.json ]] || { cat "$WORK/verify.log" >&2; die "$core: gdb_growth.py wrote no result"; }
+    done
 fi
+
+# ---- truth: add "generator" and "verification"; runs A and B must differ in addresses ----
+# (one python run: starting python is slow on a loaded machine)
+"$PYTHON" - "$OUTDIR" "$BUILD_ID" "$ASLR_SYSTEM" "$GDB_VERSION" "$CC_VERSION" "$VERIFY" "${ANNOTATE[@]}" <<'EOF' ||
+import json, os, sys
+outdir, build_id, aslr_sys, gdb_v, cc_v, verify = sys.argv[1:7]
+runs = dict(zip(sys.argv[7::2], sys.argv[8::2]))
+bad = 0
+first = {}
+for name, aslr in runs.items():
+    path = os.path.join(outdir, name + ".truth.json")
+    core = os.path.join(outdir, name + ".core")
+    t = json.load(open(path))
+    t["generator"] = {"script": "corpus/growth/make-growth-cores.sh", "core_kind": "gcore",
+                      "core_file": name + ".core", "core_bytes": os.path.getsize(core),
+                      "binary": "bin/growth", "binary_build_id": build_id,
+                      "aslr": aslr == "true", "randomize_va_space": aslr_sys,
+                      "platform": {"kernel": os.uname().release, "cc": cc_v, "gdb": gdb_v}}
+    t["verification"] = None
+    if verify == "1":
+        c = json.load(open(os.path.join(outdir, name + ".check.json")))
+        t["verification"] = {"gdb": c}
+        for f in c["failures"]:
+            print("make-growth-cores: %s: %s" % (name, f), file=sys.stderr)
+        print("make-growth-cores: %s.core: %s (%s)" % (name, "verified" if c["ok"] else "FAILED",
+              ", ".join("%s %s" % kv for kv in c["checked"].items())), file=sys.stderr)
+        bad += not c["ok"]
+    json.dump(t, open(path, "w"), indent=1)
+    first[name] = t["classes"][0]["addresses"][0]
+if first["growth.2"] == first["growth-b.2"]:
+    msg = "runs A and B have the same addresses (%s)" % first["growth.2"]
+    if aslr_sys != "0":
+        print("make-growth-cores: ERROR: %s although ASLR is on" % msg, file=sys.stderr)
+        bad += 1
+    else:
+        print("make-growth-cores: WARNING: %s (randomize_va_space=0)" % msg, file=sys.stderr)
+sys.exit(1 if bad else 0)
+EOF
+    die "verification failed (cores and truth kept in $OUTDIR)"
 log "3 cores in $OUTDIR ($(du -ch "$OUTDIR"/*.core | tail -n 1 | cut -f1)), $((SECONDS - START)) s"
