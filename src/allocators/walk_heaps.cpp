@@ -2,7 +2,7 @@
 
 namespace coresift {
 
-ChunkTable walk_heaps(Session& s) {
+ChunkTable walk_heaps(const CoreModel& s) {
   ChunkTable table;
   // Reserve for the most chunks the writable memory could hold (one per 32 bytes). The
   // reservation is only address space: pages are touched as rows are written, so the table

@@ -66,7 +66,7 @@ uint16_t agent_pointer_owner(const AddressSpace& mem, const OwnerTable& owners, 
 // computes the dominator tree, then the caller joins in (finish()).
 class ChunkClassifier {
  public:
-  ChunkClassifier(Session& s, const std::vector<uint32_t>& chunk_row, OwnerTable& owners, bool want_names)
+  ChunkClassifier(const HeapModel& s, const std::vector<uint32_t>& chunk_row, OwnerTable& owners, bool want_names)
       : s_(s), chunk_row_(chunk_row), owners_(owners), want_names_(want_names), chunks_(static_cast<uint32_t>(chunk_row.size())),
         blocks_((chunks_ + kBlock - 1) / kBlock), own(chunks_, kNoOwner), sig(want_names ? chunks_ : 0),
         block_worker_(blocks_) {
@@ -122,7 +122,7 @@ class ChunkClassifier {
 
   void work(unsigned w) {
     if (error_) return;
-    const ChunkTable& table = s_.heap();
+    const ChunkTable& table = s_.table();
     const AddressSpace& mem = s_.memory();
     auto& names = local_[w];
     const std::string* last = nullptr;  // neighbours often share a signature: skip the hash
@@ -151,7 +151,7 @@ class ChunkClassifier {
     }
   }
 
-  Session& s_;
+  const HeapModel& s_;
   const std::vector<uint32_t>& chunk_row_;
   OwnerTable& owners_;
   const bool want_names_;
@@ -297,10 +297,17 @@ void add_per_chunk(OwnerAnalysis& out, const DominatorTree& t, const std::vector
 
 }  // namespace
 
-OwnerAnalysis analyze_owners(Session& s, const OwnerOptions& opts) {
-  const ChunkTable& table = s.heap();
+OwnerAnalysis analyze_owners(const HeapModel& s, const OwnerOptions& opts) {
+  const ChunkTable& table = s.table();
   OwnerTable owners(s.process());
   ReferenceGraph g = build_reference_graph(s, table);
+  OwnerAnalysis out;
+  if (opts.per_chunk_leaks) {
+    LeakAnalysis leaks = classify_leaks(g, table);
+    out.chunk_leak.assign(table.chunks.size(), LeakKind::kHeap);
+    for (uint32_t v = 0; v < leaks.kind.size(); ++v) out.chunk_leak[g.index.chunk_of_node(v)] = leaks.kind[v];
+    out.leak_summary = leaks.summary;
+  }
   RootPseudoNodes roots = root_pseudo_nodes(s, g, owners);
   std::vector<RootRef>().swap(g.roots);
   // Scanning is over: the index (16 bytes a node) goes before the dominators; what is left
@@ -312,7 +319,6 @@ OwnerAnalysis analyze_owners(Session& s, const OwnerOptions& opts) {
   g.index = ChunkIndex(kNoChunks);
   auto node_size = [&](uint32_t v) -> uint64_t { return table.chunks[chunk_row[v]].size; };
 
-  OwnerAnalysis out;
   out.pseudo_names = roots.names;
   out.pseudo_owner = roots.owner;
   FlowGraph fg{g, roots, chunks, {}};

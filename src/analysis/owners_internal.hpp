@@ -45,14 +45,14 @@ struct RootPseudoNodes {
   std::vector<uint32_t> start;    // size names.size() + 1
   std::vector<uint32_t> targets;  // chunk nodes
 };
-RootPseudoNodes root_pseudo_nodes(Session& s, const ReferenceGraph& g, const OwnerTable& owners);
+RootPseudoNodes root_pseudo_nodes(const HeapModel& s, const ReferenceGraph& g, const OwnerTable& owners);
 
 // Gives an agent the whole tag map of each JVMTI environment it owns by content (map, table,
 // buckets, entries, tags that are chunk starts), as content evidence, before the dominator
 // pass fills in the rest (owners_jvmti.cpp). own[i] belongs to order[i].
 // own: per chunk node (nodes are the live chunks in address order; chunk_row maps a node to
 // its row in the chunk table).
-void claim_jvmti_tag_maps(Session& s, const ChunkTable& table, const std::vector<uint32_t>& chunk_row,
+void claim_jvmti_tag_maps(const HeapModel& s, const ChunkTable& table, const std::vector<uint32_t>& chunk_row,
                           const OwnerTable& owners, std::vector<uint16_t>& own);
 
 }  // namespace coresift

@@ -165,7 +165,7 @@ struct TagMapWalk {
 
 }  // namespace
 
-void claim_jvmti_tag_maps(Session& s, const ChunkTable& table, const std::vector<uint32_t>& chunk_row,
+void claim_jvmti_tag_maps(const HeapModel& s, const ChunkTable& table, const std::vector<uint32_t>& chunk_row,
                           const OwnerTable& owners, std::vector<uint16_t>& own) {
   const AddressSpace& mem = s.memory();
   const Process& p = s.process();

@@ -46,7 +46,7 @@ int module_beside(const Process& p, const std::string& path) {
 
 }  // namespace
 
-RootPseudoNodes root_pseudo_nodes(Session& s, const ReferenceGraph& g, const OwnerTable& owners) {
+RootPseudoNodes root_pseudo_nodes(const HeapModel& s, const ReferenceGraph& g, const OwnerTable& owners) {
   const Process& p = s.process();
   RootPseudoNodes out;
   std::unordered_map<uint64_t, uint32_t> pseudo_of;  // owner id, or 1<<32 | mapping index
@@ -67,7 +67,7 @@ RootPseudoNodes root_pseudo_nodes(Session& s, const ReferenceGraph& g, const Own
     auto [it, fresh] = stacks.try_emplace(tid);
     if (!fresh) return it->second;
     if (const Thread* t = thread_of(p, tid))
-      for (const Frame& f : s.symbols().backtrace(*t))
+      for (const Frame& f : s.core().symbols().backtrace(*t))
         if (f.sp && !f.is_inline) it->second.push_back({f.sp, owners.of_address(p, f.pc)});
     std::stable_sort(it->second.begin(), it->second.end(), [](const FrameOwner& a, const FrameOwner& b) { return a.sp < b.sp; });
     return it->second;

@@ -61,10 +61,19 @@ void outside_ranges(const std::vector<std::pair<uint64_t, uint64_t>>& ranges, ui
 // it is no root at all.
 std::optional<RootRegion> mapping_root(const Process& p, size_t i) {
   const Mapping& m = p.mappings[i];
-  if (!(m.perms & kPermRead) || m.label.starts_with("[v") || m.label.starts_with("[guard") ||
-      m.label == "[arena-reserve]" || m.label == "[reserved]")
-    return std::nullopt;
-  if (m.label.starts_with("[stack")) {
+  switch (m.kind) {
+    case MappingKind::kVdso:
+    case MappingKind::kVvar:
+    case MappingKind::kVsyscall:
+    case MappingKind::kGuard:
+    case MappingKind::kArenaReserve:
+    case MappingKind::kReserved:
+      return std::nullopt;
+    default:
+      break;
+  }
+  if (!(m.perms & kPermRead)) return std::nullopt;
+  if (m.kind == MappingKind::kStack) {
     // Live part of a stack: from the stack pointer (less the red zone) to the top.
     for (const Thread& t : p.threads)
       if (m.contains(t.sp())) return RootRegion{std::max(m.start, t.sp() - 128), m.end, RootKind::kStack, t.tid};
@@ -97,7 +106,7 @@ std::vector<RootRegion> root_regions(const Process& p, const ChunkTable& table) 
 // Root memory that is not in the core (a cut core, a mapping coredump_filter left out) may
 // have held the only pointer to a chunk: that chunk is then reported leaked. Say how much is
 // missing and where, so a leak report from a damaged core is read as an upper bound.
-void warn_absent_roots(Session& s, const std::vector<RootRegion>& regions) {
+void warn_absent_roots(const HeapModel& s, const std::vector<RootRegion>& regions) {
   uint64_t absent = 0, first_lo = 0, first_hi = 0;
   size_t ranges = 0;
   for (const RootRegion& r : regions) {
@@ -111,7 +120,7 @@ void warn_absent_roots(Session& s, const std::vector<RootRegion>& regions) {
     absent += r.hi - r.lo - present;
   }
   if (!absent) return;
-  s.diag().warn(s.inputs().core ? s.inputs().core->path : std::string(), std::nullopt,
+  s.core().diag().warn(s.core().inputs().core ? s.core().inputs().core->path : std::string(), std::nullopt,
                 fmt::format("{} bytes of memory that may hold roots (static data, stacks, anonymous mappings) are absent "
                             "from the core, in {} mapping{} (first [{:#x}, {:#x})): a chunk referenced only from there "
                             "is reported as leaked, so the leaks are an upper bound",
@@ -336,7 +345,7 @@ void scan_heap(ReferenceGraph& g, const AddressSpace& mem, const ChunkTable& tab
 
 }  // namespace
 
-ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table) {
+ReferenceGraph build_reference_graph(const HeapModel& s, const ChunkTable& table) {
   ReferenceGraph g(table);
   const AddressSpace& mem = s.memory();
   const Process& p = s.process();

@@ -1,6 +1,6 @@
 #include "coresift/analysis/signatures.hpp"
 
-#include "coresift/session.hpp"
+#include "coresift/model/heap_model.hpp"
 #include "signatures/parts.hpp"
 
 #include <fmt/format.h>

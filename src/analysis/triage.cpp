@@ -43,13 +43,15 @@ const char* access_word(const Mapping* m) {
   return m->perms & kPermWrite ? "writable" : m->perms & kPermRead ? "read-only" : "inaccessible";
 }
 
-std::string mapping_name(const Mapping* m) {
+std::string mapping_name(const HeapModel& h, const Mapping* m) {
   if (!m) return "no mapping";
   if (!m->path.empty()) return m->path;
-  return m->label.empty() ? std::string("anonymous memory") : m->label;
+  std::string label = h.label(*m);
+  return label.empty() ? std::string("anonymous memory") : label;
 }
 
-CrashReason segv_reason(const Process& p, const SignalInfo& sig, const Thread* t) {
+CrashReason segv_reason(const HeapModel& h, const SignalInfo& sig, const Thread* t) {
+  const Process& p = h.process();
   uint64_t a = sig.address.value_or(0);
   const Mapping* m = p.mapping_at(a);
   uint64_t pc = t ? t->pc() : 0, sp = t ? t->sp() : 0;
@@ -58,24 +60,25 @@ CrashReason segv_reason(const Process& p, const SignalInfo& sig, const Thread* t
     return {"null-dereference", fmt::format("null pointer dereference: access at {:#x} by {}", a, who)};
   // The stack pointer ran into (or past) the end of its stack: a guard page, nothing, or the
   // fault lies just below sp.
-  bool guard = m && (m->label.starts_with("[guard") || (m->perms == 0 && m->path.empty()));
-  if (sp && a <= sp + 4096 && sp - std::min(sp, a) < kStackSlack && (!m || guard || m->label.starts_with("[stack")))
+  bool guard = m && (m->kind == MappingKind::kGuard || (m->perms == 0 && m->path.empty()));
+  if (sp && a <= sp + 4096 && sp - std::min(sp, a) < kStackSlack && (!m || guard || m->kind == MappingKind::kStack))
     return {"stack-overflow", fmt::format("stack overflow in {}: fault at {:#x}, stack pointer {:#x}", who, a, sp)};
   if (a == pc)
     return {"jump-to-unmapped", fmt::format("jump to {} code at {:#x} ({})", m ? "non-executable" : "unmapped", a,
-                                            mapping_name(m))};
+                                            mapping_name(h, m))};
   if (m && sig.code_name == "SEGV_ACCERR" && !(m->perms & kPermWrite))
-    return {"write-to-read-only", fmt::format("write to read-only memory at {:#x} ({})", a, mapping_name(m))};
-  return {"invalid-access", fmt::format("invalid memory access at {:#x} ({}, {})", a, access_word(m), mapping_name(m))};
+    return {"write-to-read-only", fmt::format("write to read-only memory at {:#x} ({})", a, mapping_name(h, m))};
+  return {"invalid-access", fmt::format("invalid memory access at {:#x} ({}, {})", a, access_word(m), mapping_name(h, m))};
 }
 
-CrashReason decode_reason(const Process& p, const std::optional<std::string>& abort_msg) {
+CrashReason decode_reason(const HeapModel& h, const std::optional<std::string>& abort_msg) {
+  const Process& p = h.process();
   if (!p.signal) return {"no-crash", "no crash: the core of a live process (e.g. gcore), no fatal signal"};
   const SignalInfo& sig = *p.signal;
   const Thread* t = p.crashed_thread();
   switch (sig.number) {
     case SIGSEGV:
-      return segv_reason(p, sig, t);
+      return segv_reason(h, sig, t);
     case SIGABRT:
       if (!abort_msg) return {"abort", "abort() without a message"};
       if (abort_msg->find("Assertion `") != std::string::npos) return {"assert", "assertion failed: " + *abort_msg};
@@ -130,7 +133,7 @@ std::string signature_group(const std::string& signature) {
   return fmt::format("{:012x}", h >> 16);
 }
 
-CoreTriage triage_core(Session& s, const TriageOptions& opts) {
+CoreTriage triage_core(const HeapModel& s, const TriageOptions& opts) {
   const Process& p = s.process();
   CoreTriage r;
   if (p.pid) r.pid = p.pid;
@@ -146,17 +149,17 @@ CoreTriage triage_core(Session& s, const TriageOptions& opts) {
         p.signal->number == SIGILL)
       r.fault_address = p.signal->address;
   }
-  const ChunkTable& heap = s.heap();
+  const ChunkTable& heap = s.table();
   for (const AllocatorInfo& a : heap.allocators)
     if (!a.abort_message.empty()) r.abort_message = a.abort_message;
   for (const Finding& f : heap.findings)
     r.heap_findings.push_back(fmt::format("{} at {:#x}: {}", f.kind, f.address, f.detail));
-  r.reason = decode_reason(p, r.abort_message);
+  r.reason = decode_reason(s, r.abort_message);
 
   const Thread* t = p.crashed_thread();
   if (t && p.signal) {
     r.crashed_tid = t->tid;
-    for (const Frame& f : s.symbols().backtrace(*t)) {
+    for (const Frame& f : s.core().symbols().backtrace(*t)) {
       if (f.is_inline) continue;  // one frame per physical call: inlining differs between builds
       TriageFrame tf;
       tf.module = f.module;

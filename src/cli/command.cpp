@@ -63,9 +63,13 @@ void add_csv_option(CLI::App* cmd, CommonArgs& a) {
   cmd->add_flag("--csv", a.csv, "comma-separated values of the table (docs/commands.md, CSV)")->excludes("--json");
 }
 
-int run_report(const CommonArgs& args, const std::function<nlohmann::json(Session&)>& build,
-               const std::function<std::string(const nlohmann::json&)>& render,
-               const std::function<std::string(const nlohmann::json&)>& csv) {
+void add_folded_option(CLI::App* cmd, CommonArgs& a) {
+  auto* opt = cmd->add_flag("--folded", a.folded, "collapsed stacks (owner;signature;size bytes) for flamegraph.pl, inferno, speedscope");
+  opt->excludes("--json");
+  if (cmd->get_option_no_throw("--csv")) opt->excludes("--csv");
+}
+
+int run_report(const CommonArgs& args, const std::function<nlohmann::json(Session&)>& build, const Renderers& renderers) {
   if (!rule_files_ok(args)) return 2;
   std::unique_ptr<Session> s;
   try {
@@ -82,22 +86,16 @@ int run_report(const CommonArgs& args, const std::function<nlohmann::json(Sessio
     return 3;
   }
   print_warnings(*s);
-  print_document(args, doc, render, csv);
+  print_document(args, doc, renderers);
   return 0;
 }
 
-void print_document(const CommonArgs& args, nlohmann::json& doc,
-                    const std::function<std::string(const nlohmann::json&)>& render,
-                    const std::function<std::string(const nlohmann::json&)>& csv) {
+void print_document(const CommonArgs& args, nlohmann::json& doc, const Renderers& renderers) {
   // Strings from the core are bytes: made valid UTF-8 for JSON, and free of control
   // characters for the terminal (docs/json-schema.md, "Strings from the core").
   make_json_safe(doc);
-  if (args.json) {
-    std::cout << doc.dump(2) << "\n";
-  } else {
-    make_text_safe(doc);
-    std::cout << (args.csv && csv ? csv(doc) : render(doc));
-  }
+  if (args.format() != OutputFormat::kJson) make_text_safe(doc);
+  std::cout << render(doc, args.format(), renderers);
   std::cout.flush();
 }
 

@@ -7,7 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "coresift/session.hpp"
+#include "coresift/report/renderer.hpp"
+#include "session.hpp"
 
 namespace coresift::cli {
 
@@ -21,7 +22,11 @@ struct CommonArgs {
   bool no_debuginfo = false;
   bool debuginfod = false;
   bool json = false;
-  bool csv = false;  // only where add_csv_option was called
+  bool csv = false;     // only where add_csv_option was called
+  bool folded = false;  // only where add_folded_option was called
+  OutputFormat format() const {
+    return json ? OutputFormat::kJson : csv ? OutputFormat::kCsv : folded ? OutputFormat::kFolded : OutputFormat::kText;
+  }
 };
 
 // Adds INPUT… and the options every command shares.
@@ -29,19 +34,17 @@ void add_common_options(CLI::App* cmd, CommonArgs& args, bool inputs_positional 
 Options to_options(const CommonArgs& args);
 // Adds --csv (excludes --json) to a table-shaped command.
 void add_csv_option(CLI::App* cmd, CommonArgs& args);
+// Adds --folded (collapsed stacks for flame graphs; excludes --json and --csv).
+void add_folded_option(CLI::App* cmd, CommonArgs& args);
 
-// Opens the session, runs `build` for the JSON document and prints it (JSON, CSV via `csv`
-// when --csv was given, or text via `render`), with warnings on stderr. Returns the process
-// exit status.
-int run_report(const CommonArgs& args, const std::function<nlohmann::json(Session&)>& build,
-               const std::function<std::string(const nlohmann::json&)>& render,
-               const std::function<std::string(const nlohmann::json&)>& csv = {});
+// Opens the session, runs `build` for the JSON document and prints it in the format the
+// arguments ask for, through the command's renderers, with warnings on stderr. Returns the
+// process exit status.
+int run_report(const CommonArgs& args, const std::function<nlohmann::json(Session&)>& build, const Renderers& renderers);
 
-// Prints a command's document as --json, --csv (through `csv`) or text (through `render`),
-// with the strings from the core made safe for each.
-void print_document(const CommonArgs& args, nlohmann::json& doc,
-                    const std::function<std::string(const nlohmann::json&)>& render,
-                    const std::function<std::string(const nlohmann::json&)>& csv = {});
+// Prints a command's document in the format the arguments ask for, with the strings from the
+// core made safe for it.
+void print_document(const CommonArgs& args, nlohmann::json& doc, const Renderers& renderers);
 
 // Like run_report for commands that stream their own output (too big for one document).
 int run_streamed(const CommonArgs& args, const std::function<void(Session&)>& write);
@@ -52,5 +55,9 @@ void register_process_commands(CLI::App& app, Runner& run);
 void register_heap_commands(CLI::App& app, Runner& run);
 void register_analysis_commands(CLI::App& app, Runner& run);
 void register_triage_command(CLI::App& app, Runner& run);
+void register_diff_command(CLI::App& app, Runner& run);
+
+// A bad rule file is a usage error (exit 2), found before any work is done.
+bool rule_files_ok(const CommonArgs& args);
 
 }  // namespace coresift::cli

@@ -16,7 +16,7 @@ void register_heap_commands(CLI::App& app, Runner& run) {
 
   auto* heap = app.add_subcommand("heap", "allocators, arenas, free bins, mmapped chunks and heap findings");
   add_common_options(heap, heap_args);
-  heap->callback([&] { run = [] { return run_report(heap_args, heap_json, heap_text); }; });
+  heap->callback([&] { run = [] { return run_report(heap_args, [](Session& s) { return heap_json(s.heap_model()); }, {heap_text}); }; });
 
   auto* chunks = app.add_subcommand("chunks", "one row per heap chunk");
   add_common_options(chunks, chunks_args);
@@ -44,7 +44,7 @@ void register_heap_commands(CLI::App& app, Runner& run) {
         f.arena = a;
       }
       ChunkFormat format = chunks_args.json ? ChunkFormat::kJson : csv ? ChunkFormat::kCsv : ChunkFormat::kText;
-      return run_streamed(chunks_args, [f, format](Session& s) { write_chunks(s, f, format, std::cout); });
+      return run_streamed(chunks_args, [f, format](Session& s) { write_chunks(s.heap_model(), f, format, std::cout); });
     };
   });
 }

@@ -14,18 +14,18 @@ void register_process_commands(CLI::App& app, Runner& run) {
 
   auto* info = app.add_subcommand("info", "process, signal, threads, modules and memory totals");
   add_common_options(info, info_args);
-  info->callback([&] { run = [] { return run_report(info_args, info_json, info_text); }; });
+  info->callback([&] { run = [] { return run_report(info_args, [](Session& s) { return info_json(s.core()); }, {info_text}); }; });
 
   auto* maps = app.add_subcommand("maps", "pmap -X-like table of every mapping");
   add_common_options(maps, maps_args);
   add_csv_option(maps, maps_args);
   maps->callback([&] {
-    run = [] { return run_report(maps_args, maps_json, maps_text, [](const nlohmann::json& d) { return csv_table(d, kMapsCsv); }); };
+    run = [] { return run_report(maps_args, [](Session& s) { return maps_json(s.core()); }, {maps_text, [](const nlohmann::json& d) { return csv_table(d, kMapsCsv); }}); };
   });
 
   auto* threads = app.add_subcommand("threads", "every thread with registers and backtrace");
   add_common_options(threads, threads_args);
-  threads->callback([&] { run = [] { return run_report(threads_args, threads_json, threads_text); }; });
+  threads->callback([&] { run = [] { return run_report(threads_args, [](Session& s) { return threads_json(s.core()); }, {threads_text}); }; });
 
   auto* show = app.add_subcommand("show", "what holds ADDR (mapping, module, symbol) and a hexdump");
   show->add_option("inputs_and_address", show_positional, "INPUT… ADDR")->required()->expected(2, -1);
@@ -40,7 +40,7 @@ void register_process_commands(CLI::App& app, Runner& run) {
         return 2;
       }
       show_args.inputs.assign(show_positional.begin(), show_positional.end() - 1);
-      return run_report(show_args, [addr](Session& s) { return show_json(s, addr, show_length); }, show_text);
+      return run_report(show_args, [addr](Session& s) { return show_json(s.core(), addr, show_length); }, {show_text});
     };
   });
 }

@@ -98,7 +98,7 @@ TriageRow triage_one(const CommonArgs& args, const std::string& path, const Tria
   one.inputs = {path};
   try {
     std::unique_ptr<Session> s = Session::open(to_options(one));
-    row.result = triage_core(*s, topts);
+    row.result = triage_core(s->heap_model(), topts);
     for (const Warning& w : s->diag().warnings()) row.warnings.push_back(w.to_string());
   } catch (const std::exception& e) {  // InputError, or anything a broken core provokes
     row.result.reset();
@@ -143,7 +143,7 @@ void register_triage_command(CLI::App& app, Runner& run) {
       worker();
       pool.clear();  // joins
       nlohmann::json doc = triage_json(rows);
-      print_document(args, doc, triage_text, triage_csv);
+      print_document(args, doc, {triage_text, triage_csv});
       // 0 when at least one core was triaged; 3 when none could be (every input an error).
       return doc["totals"]["triaged"].get<size_t>() > 0 ? 0 : 3;
     };

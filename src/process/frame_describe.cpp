@@ -119,7 +119,7 @@ void Symbolizer::Impl::describe(const RawFrame& raw, std::vector<Frame>& out) {
       auto seg = module_segment(dwfl, raw.pc);
       f.module_offset = seg ? seg->file_offset : raw.pc - m->base;
     }
-  } else if (mapping && mapping->label == "[vdso]") {
+  } else if (mapping && mapping->kind == MappingKind::kVdso) {
     f.module = mapping->label;
     f.module_offset = raw.pc - mapping->start;
   }

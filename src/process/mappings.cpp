@@ -36,11 +36,9 @@ FirstRangeIndex index_ranges(const std::vector<T>& v) {
 }
 
 void apply_pseudo_name(Mapping& m, const std::string& name) {
-  if (!name.empty() && name.front() == '[') {
-    m.label = name;
-  } else {
-    m.path = name;
-  }
+  m.kind = mapping_kind_from_name(name);
+  if (m.kind == MappingKind::kFile) m.path = name;
+  else m.label = name;
 }
 
 }  // namespace
@@ -89,12 +87,15 @@ std::vector<Mapping> build_mappings(const LoadedInputs& in, const std::vector<Fi
     m.start = r.base;
     m.end = r.base + r.size;
     m.perms = kPermRead | kPermWrite;
-    m.label = "[dump]";
+    m.mark(MappingKind::kDump);
     out.push_back(std::move(m));
   }
   // Stable: mappings that start together (only in damaged cores) keep the core's order.
   std::stable_sort(out.begin(), out.end(), [](const Mapping& a, const Mapping& b) { return a.start < b.start; });
-  for (Mapping& m : out) m.present_bytes = present_in(in.memory, m.start, m.end);
+  for (Mapping& m : out) {
+    m.present_bytes = present_in(in.memory, m.start, m.end);
+    if (!m.path.empty()) m.kind = MappingKind::kFile;
+  }
   return out;
 }
 
@@ -128,19 +129,19 @@ void label_mappings(Process& p, const AddressSpace& mem) {
   if (auto vdso = p.auxv_value(AT_SYSINFO_EHDR)) {
     int i = index_of(*vdso);
     if (i >= 0 && unnamed(maps[i])) {
-      maps[i].label = "[vdso]";
-      if (i > 0 && unnamed(maps[i - 1]) && maps[i - 1].end == maps[i].start) maps[i - 1].label = "[vvar]";
+      maps[i].mark(MappingKind::kVdso);
+      if (i > 0 && unnamed(maps[i - 1]) && maps[i - 1].end == maps[i].start) maps[i - 1].mark(MappingKind::kVvar);
     }
   }
   for (Mapping& m : maps)
-    if (unnamed(m) && m.start == 0xffffffffff600000ull) m.label = "[vsyscall]";
+    if (unnamed(m) && m.start == 0xffffffffff600000ull) m.mark(MappingKind::kVsyscall);
   for (const Thread& t : p.threads) {
     int i = index_of(t.sp());
     if (i < 0 || !unnamed(maps[i])) continue;
-    maps[i].label = t.tid == p.pid ? "[stack]" : "[stack:" + std::to_string(t.tid) + "]";
+    maps[i].mark(MappingKind::kStack, t.tid == p.pid ? 0 : t.tid);
     if (i > 0 && unnamed(maps[i - 1]) && maps[i - 1].end == maps[i].start && inaccessible(maps[i - 1]) &&
         maps[i - 1].size() <= (1 << 20))
-      maps[i - 1].label = "[guard:" + std::to_string(t.tid) + "]";
+      maps[i - 1].mark(MappingKind::kGuard, t.tid);
   }
   // glibc arena heaps: 64 MiB-aligned reservations, the used head read-write, the tail PROT_NONE.
   for (size_t i = 0; i < maps.size(); ++i) {
@@ -148,10 +149,10 @@ void label_mappings(Process& p, const AddressSpace& mem) {
     if (!unnamed(m)) continue;
     if (m.start % kArenaHeapAlign == 0 && (m.perms & kPermWrite) && m.size() <= kArenaHeapAlign &&
         looks_like_heap_info(mem, m.start)) {
-      m.label = "[arena-heap]";
+      m.mark(MappingKind::kArenaHeap);
       if (i + 1 < maps.size() && unnamed(maps[i + 1]) && maps[i + 1].start == m.end && inaccessible(maps[i + 1]) &&
           maps[i + 1].end <= m.start + kArenaHeapAlign)
-        maps[i + 1].label = "[arena-reserve]";
+        maps[i + 1].mark(MappingKind::kArenaReserve);
     }
   }
   // The program break heap starts at or above the page after the executable's .bss (the
@@ -165,7 +166,7 @@ void label_mappings(Process& p, const AddressSpace& mem) {
   // program image whose header is in memory, named or not.
   for (size_t i = 0; !entry && !exe && i < maps.size(); ++i)
     if (maps[i].offset == 0 && maps[i].present_bytes && elf_is_program(mem, maps[i].start)) exe = &maps[i];
-  bool have_heap = std::any_of(maps.begin(), maps.end(), [](const Mapping& m) { return m.label == "[heap]"; });
+  bool have_heap = std::any_of(maps.begin(), maps.end(), [](const Mapping& m) { return m.kind == MappingKind::kHeap; });
   if (exe && !have_heap) {
     uint64_t exe_end = 0;
     for (const Mapping& m : maps)
@@ -176,12 +177,12 @@ void label_mappings(Process& p, const AddressSpace& mem) {
     for (Mapping& m : maps) {
       if (m.end <= brk_floor || m.start > brk_floor + kBrkRandomRange + (1 << 20)) continue;
       if (!unnamed(m) || !(m.perms & kPermWrite)) continue;
-      m.label = "[heap]";
+      m.mark(MappingKind::kHeap);
       break;
     }
   }
   for (Mapping& m : maps)
-    if (unnamed(m) && m.perms == 0) m.label = "[reserved]";
+    if (unnamed(m) && m.perms == 0) m.mark(MappingKind::kReserved);
 }
 
 }  // namespace coresift

@@ -13,7 +13,7 @@
 #include <filesystem>
 
 #include "symbolizer_impl.hpp"
-#include "coresift/input/regular_file.hpp"
+#include "coresift/process/debug_files.hpp"
 
 namespace coresift {
 namespace {
@@ -35,32 +35,6 @@ int find_elf(Dwfl_Module*, void** userdata, const char* name, Dwarf_Addr, char**
   return -1;
 }
 
-bool is_hex_id(const std::string& id) {
-  if (id.size() < 4 || id.size() % 2) return false;
-  for (char c : id)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  return true;
-}
-
-// True when `path` is an ELF file whose GNU build-id is `id` (hex).
-bool file_has_build_id(const std::string& path, const std::string& id) {
-  int fd = open_regular_file(path).fd;  // never a FIFO or device named by the core
-  if (fd < 0) return false;
-  bool match = false;
-  if (Elf* e = elf_begin(fd, ELF_C_READ_MMAP, nullptr)) {
-    const void* bits = nullptr;
-    ssize_t len = dwelf_elf_gnu_build_id(e, &bits);
-    if (len > 0) {
-      std::string hex;
-      for (ssize_t i = 0; i < len; ++i) hex += fmt::format("{:02x}", static_cast<const uint8_t*>(bits)[i]);
-      match = hex == id;
-    }
-    elf_end(e);
-  }
-  ::close(fd);
-  return match;
-}
-
 }  // namespace
 
 Symbolizer::Impl::Impl(const Process& p, const AddressSpace& m, const SymbolOptions& o, Diagnostics& d)
@@ -73,31 +47,6 @@ Symbolizer::Impl::~Impl() {
   if (backend_elf) elf_end(backend_elf);
 }
 
-// Roots searched like /usr/lib/debug: --debug-dir first, then the sysroot's, then the host's.
-std::vector<std::string> Symbolizer::Impl::debug_roots() const {
-  std::vector<std::string> roots;
-  for (const auto& d : opts.debug_dirs) {
-    std::error_code ec;
-    auto abs = std::filesystem::absolute(d, ec);
-    if (!ec && d.find(':') == std::string::npos) roots.push_back(abs.lexically_normal().string());
-  }
-  if (!opts.sysroot.empty()) roots.push_back(opts.sysroot + "/usr/lib/debug");
-  roots.push_back("/usr/lib/debug");
-  return roots;
-}
-
-// ROOT/.build-id/xx/rest is the module file itself (where distributions ship that link);
-// ROOT/.build-id/xx/rest.debug is its separate debug file.
-std::string Symbolizer::Impl::find_by_build_id(const std::string& build_id, bool debug_file) const {
-  if (!is_hex_id(build_id)) return "";
-  for (const auto& root : debug_roots()) {
-    std::string p = fmt::format("{}/.build-id/{}/{}{}", root, build_id.substr(0, 2), build_id.substr(2),
-                                debug_file ? ".debug" : "");
-    if (::access(p.c_str(), R_OK) == 0 && file_has_build_id(p, build_id)) return p;
-  }
-  return "";
-}
-
 void Symbolizer::Impl::open_session() {
   elf_version(EV_CURRENT);
   // libdwfl asks debuginfod servers whenever DEBUGINFOD_URLS is set: an offline tool must
@@ -106,7 +55,7 @@ void Symbolizer::Impl::open_session() {
 
   // Leading empty entry and ".debug": next to the module file, for .gnu_debuglink.
   debuginfo_path = ":.debug";
-  for (const auto& r : debug_roots()) debuginfo_path += ":" + r;
+  for (const auto& r : debug_roots(opts)) debuginfo_path += ":" + r;
   debuginfo_path_ptr = debuginfo_path.data();
   callbacks.find_elf = find_elf;
   callbacks.find_debuginfo = opts.no_debuginfo ? no_debuginfo : dwfl_standard_find_debuginfo;
@@ -131,10 +80,10 @@ void Symbolizer::Impl::report_modules() {
     std::string file = m.disk_path;
     bool debug_file = false;
     if (file.empty() && !m.build_id.empty()) {
-      file = find_by_build_id(m.build_id, false);
+      file = find_by_build_id(opts, m.build_id, false);
       // A debug file has the symbols and the same layout, though not the code or .eh_frame.
       if (file.empty() && !opts.no_debuginfo) {
-        file = find_by_build_id(m.build_id, true);
+        file = find_by_build_id(opts, m.build_id, true);
         debug_file = !file.empty();
       }
     }
@@ -157,7 +106,7 @@ void Symbolizer::Impl::report_modules() {
 // symbols (frames in clock_gettime and friends).
 void Symbolizer::Impl::report_vdso() {
   for (const Mapping& m : process.mappings) {
-    if (m.label != "[vdso]" || m.size() > kMaxVdsoBytes || !memory.is_present(m.start, m.size())) continue;
+    if (m.kind != MappingKind::kVdso || m.size() > kMaxVdsoBytes || !memory.is_present(m.start, m.size())) continue;
     std::vector<uint8_t> image(m.size());
     if (memory.read(m.start, image.data(), image.size()) != image.size()) return;
     if (std::memcmp(image.data(), ELFMAG, SELFMAG) != 0) return;

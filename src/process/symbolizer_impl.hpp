@@ -87,8 +87,6 @@ struct Symbolizer::Impl {
   void report_modules();
   void report_vdso();
   bool attach_state();
-  std::string find_by_build_id(const std::string& build_id, bool debug_file) const;
-  std::vector<std::string> debug_roots() const;
   std::optional<size_t> module_index(const Module& m) const;  // in process.modules
 
   // unwind.cpp

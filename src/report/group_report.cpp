@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "coresift/analysis/owners.hpp"
+#include "coresift/analysis/rollup.hpp"
 #include "coresift/analysis/signatures.hpp"
 #include "coresift/report/format.hpp"
 #include "coresift/report/process_report.hpp"
@@ -17,11 +18,6 @@ using nlohmann::json;
 
 namespace {
 
-struct Group {
-  uint64_t chunks = 0, bytes = 0;
-  std::set<uint64_t> sizes;  // capped: a few distinct sizes are enough to show
-  std::vector<uint64_t> examples;
-};
 
 // Printable text of the chunk's first bytes, or their hex when they are not text.
 std::string preview(const AddressSpace& mem, const Chunk& c) {
@@ -36,10 +32,9 @@ std::string preview(const AddressSpace& mem, const Chunk& c) {
 
 }  // namespace
 
-json groups_json(Session& s, GroupBy by, size_t top) {
-  const ChunkTable& t = s.heap();
-  std::unordered_map<std::string, Group> groups;
-  uint64_t live_bytes = 0, live_chunks = 0;
+json groups_json(const HeapModel& s, GroupBy by, size_t top) {
+  const ChunkTable& t = s.table();
+  Rollup<std::string, std::unordered_map<std::string, RollupEntry>> groups;
   std::unique_ptr<Signer> signer;
   if (by == GroupBy::kSignature) signer = std::make_unique<Signer>(s);
   std::optional<OwnerAnalysis> owners;
@@ -51,21 +46,13 @@ json groups_json(Session& s, GroupBy by, size_t top) {
   for (size_t row = 0; row < t.chunks.size(); ++row) {
     const Chunk& c = t.chunks[row];
     if (c.state == ChunkState::kFree) continue;
-    live_bytes += c.size;
-    ++live_chunks;
     std::string key = by == GroupBy::kSize    ? std::to_string(static_cast<uint64_t>(c.size))
                       : by == GroupBy::kOwner ? owner_key(row)
                                               : signer->classify(c).name;
-    Group& g = groups[key];
-    g.chunks++;
-    g.bytes += c.size;
-    if (g.sizes.size() < 8) g.sizes.insert(c.size);
-    if (g.examples.size() < 3) g.examples.push_back(c.address);
+    groups.add(key, c.address, c.size);
   }
-  std::vector<std::pair<std::string, Group>> sorted(groups.begin(), groups.end());
-  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
-    return a.second.bytes != b.second.bytes ? a.second.bytes > b.second.bytes : a.first < b.first;
-  });
+  const uint64_t live_bytes = groups.total_bytes(), live_chunks = groups.total_chunks();
+  const auto sorted = groups.by_bytes();
   json rows = json::array();
   for (size_t i = 0; i < sorted.size() && (top == 0 || i < top); ++i) {
     const auto& [key, g] = sorted[i];
@@ -86,7 +73,7 @@ json groups_json(Session& s, GroupBy by, size_t top) {
           {"live_bytes", live_bytes},
           {"groups_total", groups.size()},
           {"groups", rows},
-          {"warnings", warnings_json(s.diag())}};
+          {"warnings", warnings_json(s.core().diag())}};
 }
 
 std::string groups_text(const json& d) {

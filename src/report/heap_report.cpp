@@ -10,8 +10,8 @@
 namespace coresift {
 using nlohmann::json;
 
-json heap_json(Session& s) {
-  const ChunkTable& t = s.heap();
+json heap_json(const HeapModel& s) {
+  const ChunkTable& t = s.table();
   json allocators = json::array();
   for (size_t ai = 0; ai < t.allocators.size(); ++ai) {
     const AllocatorInfo& a = t.allocators[ai];
@@ -55,7 +55,7 @@ json heap_json(Session& s) {
                           {"findings", findings}});
     if (!bookkeeping.empty()) allocators.back()["bookkeeping"] = bookkeeping;
   }
-  return {{"allocators", allocators}, {"warnings", warnings_json(s.diag())}};
+  return {{"allocators", allocators}, {"warnings", warnings_json(s.core().diag())}};
 }
 
 namespace {
@@ -69,8 +69,8 @@ bool keep(const ChunkTable& t, const Chunk& c, const ChunkFilter& f) {
 
 }  // namespace
 
-void write_chunks(Session& s, const ChunkFilter& f, ChunkFormat format, std::ostream& out) {
-  const ChunkTable& t = s.heap();
+void write_chunks(const HeapModel& s, const ChunkFilter& f, ChunkFormat format, std::ostream& out) {
+  const ChunkTable& t = s.table();
   std::string buf;
   uint64_t rows = 0;
   auto flush = [&] {
@@ -133,7 +133,7 @@ void write_chunks(Session& s, const ChunkFilter& f, ChunkFormat format, std::ost
     ++rows;
     if (buf.size() > (1 << 20)) flush();
   }
-  if (format == ChunkFormat::kJson) buf += fmt::format("\n  ],\n  \"warnings\": {}\n}}\n", warnings_json(s.diag()).dump());
+  if (format == ChunkFormat::kJson) buf += fmt::format("\n  ],\n  \"warnings\": {}\n}}\n", warnings_json(s.core().diag()).dump());
   if (format == ChunkFormat::kText) buf += fmt::format("{} chunks\n", rows);
   flush();
 }

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "coresift/analysis/leaks.hpp"
+#include "coresift/analysis/rollup.hpp"
 #include "coresift/analysis/signatures.hpp"
 #include "coresift/report/format.hpp"
 #include "coresift/report/process_report.hpp"
@@ -12,8 +13,8 @@
 namespace coresift {
 using nlohmann::json;
 
-json leaks_json(Session& s, bool summary_only) {
-  const ChunkTable& t = s.heap();
+json leaks_json(const HeapModel& s, bool summary_only) {
+  const ChunkTable& t = s.table();
   ReferenceGraph g = build_reference_graph(s, t);
   LeakAnalysis a = classify_leaks(g, t);
   const LeakSummary& m = a.summary;
@@ -25,35 +26,27 @@ json leaks_json(Session& s, bool summary_only) {
   doc["scanned"] = {{"root_bytes", g.scanned_root_bytes}, {"heap_bytes", g.scanned_heap_bytes},
                     {"references", g.edge_target.size()}, {"root_references", g.roots.size()}};
   // Groups: (kind, signature) → count, bytes, examples.
-  struct Group {
-    uint64_t chunks = 0, bytes = 0;
-    std::vector<uint64_t> examples;
-  };
-  std::map<std::pair<std::string, std::string>, Group> groups;
+  Rollup<std::pair<std::string, std::string>> groups;
   Signer signer(s);
   json leaks = json::array();
   for (uint32_t n = 0; n < a.kind.size(); ++n) {
     if (!is_leaked(a.kind[n])) continue;
     const Chunk& c = t.chunks[g.index.chunk_of_node(n)];
     std::string sig = signer.classify(c).name;
-    Group& gr = groups[{leak_kind_name(a.kind[n]), sig}];
-    gr.chunks++;
-    gr.bytes += c.size;
-    if (gr.examples.size() < 3) gr.examples.push_back(c.address);
+    groups.add({leak_kind_name(a.kind[n]), sig}, c.address, c.size);
     if (!summary_only)
       leaks.push_back({{"address", hex_addr(c.address)}, {"size", static_cast<uint64_t>(c.size)},
                        {"kind", leak_kind_name(a.kind[n])}, {"signature", sig}});
   }
   json gj = json::array();
-  for (const auto& [key, gr] : groups) {
+  for (const auto& [key, gr] : groups.by_bytes()) {
     json ex = json::array();
     for (uint64_t e : gr.examples) ex.push_back(hex_addr(e));
     gj.push_back({{"kind", key.first}, {"signature", key.second}, {"chunks", gr.chunks}, {"bytes", gr.bytes}, {"examples", ex}});
   }
-  std::sort(gj.begin(), gj.end(), [](const json& x, const json& y) { return x["bytes"].get<uint64_t>() > y["bytes"].get<uint64_t>(); });
   doc["groups"] = gj;
   if (!summary_only) doc["leaks"] = leaks;
-  doc["warnings"] = warnings_json(s.diag());
+  doc["warnings"] = warnings_json(s.core().diag());
   return doc;
 }
 

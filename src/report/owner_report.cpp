@@ -12,7 +12,7 @@
 namespace coresift {
 using nlohmann::json;
 
-json owners_json(Session& s, size_t top) {
+json owners_json(const HeapModel& s, size_t top) {
   OwnerAnalysis a = analyze_owners(s, OwnerOptions{});
   std::vector<size_t> idx(a.owners.size());
   std::iota(idx.begin(), idx.end(), 0);
@@ -53,7 +53,7 @@ json owners_json(Session& s, size_t top) {
           {"agents", agents},
           {"total_chunks", a.total_chunks},
           {"total_bytes", a.total_bytes},
-          {"warnings", warnings_json(s.diag())}};
+          {"warnings", warnings_json(s.core().diag())}};
 }
 
 std::string owners_text(const json& d) {

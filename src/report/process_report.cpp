@@ -59,7 +59,7 @@ json warnings_json(const Diagnostics& d) {
   return w;
 }
 
-json info_json(Session& s) {
+json info_json(const CoreModel& s) {
   const Process& p = s.process();
   json doc;
   json inputs = json::array();
@@ -94,13 +94,13 @@ json info_json(Session& s) {
   return doc;
 }
 
-json maps_json(Session& s) {
+json maps_json(const CoreModel& s) {
   json mappings = json::array();
   for (const Mapping& m : s.process().mappings) mappings.push_back(mapping_json(m));
   return {{"mappings", mappings}, {"warnings", warnings_json(s.diag())}};
 }
 
-json threads_json(Session& s) {
+json threads_json(const CoreModel& s) {
   json threads = json::array();
   for (const Thread& t : s.process().threads) {
     json frames = json::array();
@@ -114,7 +114,7 @@ json threads_json(Session& s) {
   return {{"signal", signal_json(s.process())}, {"threads", threads}, {"warnings", warnings_json(s.diag())}};
 }
 
-json show_json(Session& s, uint64_t address, uint64_t length) {
+json show_json(const CoreModel& s, uint64_t address, uint64_t length) {
   constexpr uint64_t kMaxShow = 1 << 20;
   length = std::min(length, kMaxShow);
   const Process& p = s.process();

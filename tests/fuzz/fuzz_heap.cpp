@@ -33,7 +33,7 @@
 #include "coresift/report/leak_report.hpp"
 #include "coresift/report/owner_report.hpp"
 #include "coresift/report/process_report.hpp"
-#include "coresift/session.hpp"
+#include "cli/session.hpp"
 #include "fuzz/core_regions.hpp"
 #include "fuzz/mem_file.hpp"
 #include "input/decompress.hpp"
@@ -175,13 +175,13 @@ void analyse(const std::string& path) {
   o.module_dirs = {corpus_dir() + "/bin"};
   try {
     std::unique_ptr<Session> s = Session::open(o);
-    emit(null, info_json(*s), info_text);
-    emit(null, threads_json(*s), threads_text);
-    emit(null, heap_json(*s), heap_text);
-    write_chunks(*s, ChunkFilter{}, ChunkFormat::kCsv, null);
-    emit(null, groups_json(*s, GroupBy::kSignature, 0), groups_text);
-    emit(null, leaks_json(*s, false), leaks_text);
-    emit(null, owners_json(*s, 0), owners_text);
+    emit(null, info_json(s->core()), info_text);
+    emit(null, threads_json(s->core()), threads_text);
+    emit(null, heap_json(s->heap_model()), heap_text);
+    write_chunks(s->heap_model(), ChunkFilter{}, ChunkFormat::kCsv, null);
+    emit(null, groups_json(s->heap_model(), GroupBy::kSignature, 0), groups_text);
+    emit(null, leaks_json(s->heap_model(), false), leaks_text);
+    emit(null, owners_json(s->heap_model(), 0), owners_text);
   } catch (const InputError&) {
   }
 }

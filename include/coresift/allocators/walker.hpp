@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "coresift/allocators/chunk_table.hpp"
-#include "coresift/session.hpp"
+#include "coresift/model/core_model.hpp"
 
 namespace coresift {
 
@@ -15,15 +15,15 @@ class AllocatorWalker {
   virtual ~AllocatorWalker() = default;
   virtual const char* name() const = 0;
   // Finds the allocator's structures; false when this allocator is not in the process.
-  virtual bool detect(Session& s) = 0;
+  virtual bool detect(const CoreModel& core) = 0;
   // Emits every chunk and finding. Must never crash, abort or loop forever on bad memory.
-  virtual void walk(Session& s, ChunkTable& out) = 0;
+  virtual void walk(const CoreModel& core, ChunkTable& out) = 0;
 };
 
 std::unique_ptr<AllocatorWalker> make_glibc_walker();
 std::unique_ptr<AllocatorWalker> make_jemalloc_walker();
 
 // Runs every walker that detects its allocator and returns the finalized table.
-ChunkTable walk_heaps(Session& s);
+ChunkTable walk_heaps(const CoreModel& core);
 
 }  // namespace coresift

@@ -21,7 +21,8 @@
 #include <vector>
 
 #include "coresift/process/process.hpp"
-#include "coresift/session.hpp"
+#include "coresift/analysis/leaks.hpp"
+#include "coresift/model/heap_model.hpp"
 
 namespace coresift {
 
@@ -61,6 +62,7 @@ struct OwnerOptions {
   size_t top_signatures = 5;  // per owner; 0 = skip classifying signatures' names
   bool per_chunk = false;     // fill chunk_owner / chunk_dominator
   bool per_chunk_signatures = false;  // fill chunk_signature / signature_names
+  bool per_chunk_leaks = false;       // fill chunk_leak (same reference graph: built once)
 };
 
 // chunk_dominator values: a chunk-table index, kDominatorPseudo | pseudo index, or
@@ -83,11 +85,15 @@ struct OwnerAnalysis {
   // With per_chunk_signatures: index into signature_names per ChunkTable row, or kNoNode.
   std::vector<uint32_t> chunk_signature;
   std::vector<std::string> signature_names;
+  // With per_chunk_leaks: the LeakKind per ChunkTable row (free chunks: LeakKind::kHeap,
+  // never read), and the totals.
+  std::vector<LeakKind> chunk_leak;
+  LeakSummary leak_summary;
 
   static uint16_t owner_index(uint16_t packed) { return packed & 0x3fff; }
   static OwnerEvidence evidence(uint16_t packed) { return static_cast<OwnerEvidence>(packed >> 14); }
 };
 
-OwnerAnalysis analyze_owners(Session& s, const OwnerOptions& opts);
+OwnerAnalysis analyze_owners(const HeapModel& s, const OwnerOptions& opts);
 
 }  // namespace coresift

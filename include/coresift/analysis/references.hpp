@@ -11,7 +11,7 @@
 
 #include "coresift/allocators/chunk_table.hpp"
 #include "coresift/analysis/lazy_array.hpp"
-#include "coresift/session.hpp"
+#include "coresift/model/heap_model.hpp"
 
 namespace coresift {
 
@@ -85,6 +85,6 @@ struct ReferenceGraph {
 };
 
 // Scans roots and live chunks (both cores: the heap scan is split across threads).
-ReferenceGraph build_reference_graph(Session& s, const ChunkTable& table);
+ReferenceGraph build_reference_graph(const HeapModel& s, const ChunkTable& table);
 
 }  // namespace coresift

@@ -15,7 +15,7 @@
 
 namespace coresift {
 
-class Session;
+class HeapModel;
 
 enum class SignatureSource : uint8_t {
   kRule,       // a rule from a rule file (or a built-in rule)
@@ -40,7 +40,7 @@ struct Signature {
 // threads at once.
 class Signer {
  public:
-  explicit Signer(Session& s);
+  explicit Signer(const HeapModel& s);
   ~Signer();
   Signature classify(const Chunk& c) const;
 

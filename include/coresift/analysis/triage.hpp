@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "coresift/session.hpp"
+#include "coresift/model/heap_model.hpp"
 
 namespace coresift {
 
@@ -57,7 +57,7 @@ struct TriageOptions {
   std::vector<std::string> skip_functions;
 };
 
-CoreTriage triage_core(Session& s, const TriageOptions& opts);
+CoreTriage triage_core(const HeapModel& s, const TriageOptions& opts);
 
 // The signature's short stable id: 12 hex digits of a 64-bit FNV-1a hash.
 std::string signature_group(const std::string& signature);

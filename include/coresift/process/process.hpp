@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "coresift/diag.hpp"
@@ -36,6 +37,28 @@ struct SignalInfo {
 std::string signal_name(int signo);
 std::string signal_code_name(int signo, int code);
 
+// What a mapping is. The label shown to users is derived from the kind ("[stack:TID]",
+// "[guard:TID]" carry the thread); code tests the kind, never the label text.
+enum class MappingKind : uint8_t {
+  kAnonymous,     // no name
+  kFile,          // file-backed (path set)
+  kHeap,          // the program-break heap
+  kArenaHeap,     // a 64 MiB-aligned malloc arena heap (the used, writable head)
+  kArenaReserve,  // its inaccessible tail
+  kStack,
+  kGuard,         // a stack's guard page(s)
+  kReserved,      // other inaccessible anonymous memory
+  kVdso,
+  kVvar,
+  kVsyscall,
+  kDump,          // a raw range no --maps line named
+  kOtherPseudo,   // another "[name]" from a maps file
+};
+// "[heap]", "[stack]", …; "" for kAnonymous, kFile and kOtherPseudo.
+const char* mapping_kind_label(MappingKind k);
+// The kind a maps file's pseudo name ("[heap]", "[stack:12]", "[anon:x]") stands for.
+MappingKind mapping_kind_from_name(std::string_view name);
+
 struct Mapping {
   uint64_t start = 0;
   uint64_t end = 0;
@@ -43,10 +66,13 @@ struct Mapping {
   uint64_t offset = 0;        // file offset for file-backed mappings
   std::string path;           // file path ("" when anonymous)
   std::string label;          // "[heap]", "[stack]", "[stack:TID]", "[guard:TID]", "[arena-heap]", …
+  MappingKind kind = MappingKind::kAnonymous;
   uint64_t present_bytes = 0; // bytes of this range present in the inputs
   uint64_t size() const { return end - start; }
   bool contains(uint64_t a) const { return a >= start && a < end; }
   std::string display_name() const { return path.empty() ? label : path; }
+  // Sets the kind and its label; `tid` names the thread of a stack or guard (0: none).
+  void mark(MappingKind k, int tid = 0);
 };
 
 struct Module {

@@ -5,13 +5,13 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "coresift/session.hpp"
+#include "coresift/model/heap_model.hpp"
 
 namespace coresift {
 
 enum class GroupBy { kSize, kSignature, kOwner };
 
-nlohmann::json groups_json(Session& s, GroupBy by, size_t top);
+nlohmann::json groups_json(const HeapModel& s, GroupBy by, size_t top);
 std::string groups_text(const nlohmann::json& doc);
 
 }  // namespace coresift

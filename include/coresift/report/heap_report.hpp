@@ -5,7 +5,7 @@
 #include <ostream>
 #include <string>
 
-#include "coresift/session.hpp"
+#include "coresift/model/heap_model.hpp"
 
 namespace coresift {
 
@@ -16,12 +16,12 @@ struct ChunkFilter {
   std::optional<uint64_t> arena;    // arena address
 };
 
-nlohmann::json heap_json(Session& s);
+nlohmann::json heap_json(const HeapModel& s);
 
 std::string heap_text(const nlohmann::json& doc);
 // Streams the chunk rows (JSON, a table or CSV) without
 // building a document: a 10 M-chunk heap would otherwise need gigabytes.
 enum class ChunkFormat { kJson, kText, kCsv };
-void write_chunks(Session& s, const ChunkFilter& f, ChunkFormat fmt, std::ostream& out);
+void write_chunks(const HeapModel& s, const ChunkFilter& f, ChunkFormat fmt, std::ostream& out);
 
 }  // namespace coresift

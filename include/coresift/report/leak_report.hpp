@@ -3,11 +3,11 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "coresift/session.hpp"
+#include "coresift/model/heap_model.hpp"
 
 namespace coresift {
 
-nlohmann::json leaks_json(Session& s, bool summary_only);
+nlohmann::json leaks_json(const HeapModel& s, bool summary_only);
 std::string leaks_text(const nlohmann::json& doc);
 
 }  // namespace coresift

@@ -4,11 +4,11 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "coresift/session.hpp"
+#include "coresift/model/heap_model.hpp"
 
 namespace coresift {
 
-nlohmann::json owners_json(Session& s, size_t top);  // top = 0: every owner
+nlohmann::json owners_json(const HeapModel& s, size_t top);  // top = 0: every owner
 std::string owners_text(const nlohmann::json& doc);
 
 }  // namespace coresift

@@ -5,14 +5,14 @@
 #include <optional>
 #include <string>
 
-#include "coresift/session.hpp"
+#include "coresift/model/core_model.hpp"
 
 namespace coresift {
 
-nlohmann::json info_json(Session& s);
-nlohmann::json maps_json(Session& s);
-nlohmann::json threads_json(Session& s);
-nlohmann::json show_json(Session& s, uint64_t address, uint64_t length);
+nlohmann::json info_json(const CoreModel& s);
+nlohmann::json maps_json(const CoreModel& s);
+nlohmann::json threads_json(const CoreModel& s);
+nlohmann::json show_json(const CoreModel& s, uint64_t address, uint64_t length);
 nlohmann::json warnings_json(const Diagnostics& d);
 // "0x…", or null when the value is not known.
 nlohmann::json hex_or_null(std::optional<uint64_t> v);

@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 
+#include "coresift/process/debug_files.hpp"
 #include "glibc.hpp"
 
 namespace coresift::glibc {
@@ -209,18 +210,9 @@ namespace {
 
 DebugFacts read_debug_facts_uncached(const Module& libc, const SymbolOptions& opts, const Layout& base) {
   DebugFacts f;
-  std::vector<std::string> roots;
-  if (!opts.sysroot.empty()) roots.push_back(opts.sysroot + "/usr/lib/debug");
-  for (const std::string& d : opts.debug_dirs) roots.push_back(d);
-  roots.push_back("/usr/lib/debug");
-  std::string rel = ".build-id/" + libc.build_id.substr(0, 2) + "/" + libc.build_id.substr(2) + ".debug";
-  std::unique_ptr<DiskElf> img;
-  for (const std::string& r : roots) {
-    std::string p = r + "/" + rel;
-    if (::access(p.c_str(), R_OK) != 0) continue;
-    img = DiskElf::open(p);
-    if (img) break;
-  }
+  // The symbolizer's search (debug_files.hpp), so both read the same file.
+  std::string path = find_by_build_id(opts, libc.build_id, true);
+  std::unique_ptr<DiskElf> img = path.empty() ? nullptr : DiskElf::open(path);
   if (!img) return f;
   f.path = img->path();
   f.main_arena = img->symbol("main_arena");

@@ -31,7 +31,8 @@
 #include "allocators/common/disk_elf.hpp"
 #include "allocators/common/tls_got.hpp"
 #include "coresift/allocators/chunk_table.hpp"
-#include "coresift/session.hpp"
+#include "coresift/input/cached_reader.hpp"
+#include "coresift/model/core_model.hpp"
 
 namespace coresift::glibc {
 
@@ -116,48 +117,8 @@ Layout layout_for(Version v);
 std::string layout_diff(const Layout& a, const Layout& b);
 
 // ---------------------------------------------------------------------------------------
-// Reading process memory
+// Reading process memory: CachedReader (input/cached_reader.hpp)
 
-class Mem {
- public:
-  explicit Mem(const AddressSpace& as) : as_(&as) {}
-  const AddressSpace& space() const { return *as_; }
-  std::optional<uint64_t> u64(uint64_t a) const {
-    uint64_t v;
-    if (!read(a, &v, 8)) return std::nullopt;
-    return v;
-  }
-  std::optional<uint32_t> u32(uint64_t a) const {
-    uint32_t v;
-    if (!read(a, &v, 4)) return std::nullopt;
-    return v;
-  }
-  uint64_t u64_or(uint64_t a, uint64_t dflt) const { return u64(a).value_or(dflt); }
-  bool read(uint64_t a, void* out, size_t n) const {
-    const Segment* s = last_;
-    if (!s || !s->has_bytes(a, n)) {
-      s = as_->find(a);
-      if (!s) return false;
-      last_ = s;
-      if (!s->has_bytes(a, n)) return as_->read(a, out, n) == n;
-    }
-    std::memcpy(out, s->data + (a - s->start), n);
-    return true;
-  }
-  // Where the byte at `a` is in our memory when it is in the last segment used; else null.
-  const uint8_t* host_address(uint64_t a) const {
-    const Segment* s = last_;
-    return s && a >= s->start && a - s->start < s->present ? s->data + (a - s->start) : nullptr;
-  }
-  bool present(uint64_t a, uint64_t n = 8) const {
-    const Segment* s = as_->find(a);
-    return s && s->has_bytes(a, n);
-  }
-
- private:
-  const AddressSpace* as_;
-  mutable const Segment* last_ = nullptr;
-};
 
 // ---------------------------------------------------------------------------------------
 // Files: the on-disk libc and its separate debug file (DiskElf of the allocator toolkit, debuginfo.cpp)
@@ -253,9 +214,9 @@ struct FreeRef {
 static_assert(sizeof(FreeRef) == 8);
 
 struct Ctx {
-  Session& s;
+  const CoreModel& s;
   ChunkTable* table;  // where rows and findings go
-  Mem mem;
+  CachedReader mem;
   uint8_t alloc = 0;
 
   Version version;
@@ -287,7 +248,7 @@ struct Ctx {
   uint64_t mmapped_found = 0, mmapped_bytes = 0;
   bool mmapped_complete = true;
 
-  Ctx(Session& session, ChunkTable& t) : s(session), table(&t), mem(session.memory()) {}
+  Ctx(const CoreModel& session, ChunkTable& t) : s(session), table(&t), mem(session.memory()) {}
   ChunkTable& out() { return *table; }
   void finding(const std::string& kind, uint64_t addr, const std::string& detail) {
     table->add_finding(alloc, kind, addr, detail);

@@ -21,7 +21,7 @@ class GlibcWalker : public AllocatorWalker {
  public:
   const char* name() const override { return "glibc"; }
 
-  bool detect(Session& s) override {
+  bool detect(const CoreModel& s) override {
     if (!s.inputs().core) {
       if (s.inputs().raw_ranges.empty()) return false;
       ctx_ = std::make_unique<Ctx>(s, scratch_);
@@ -83,13 +83,13 @@ class GlibcWalker : public AllocatorWalker {
   // locates the arenas: the heap mappings' present bytes (from their start) are returned to
   // walk as raw ranges, and `why` says what is missing. Empty when libc's data is there (the
   // arenas are simply not glibc's, or too damaged to use).
-  static std::vector<RawRange> heaps_without_libc_data(Session& s, const Module* libc, std::string& why) {
+  static std::vector<RawRange> heaps_without_libc_data(const CoreModel& s, const Module* libc, std::string& why) {
     std::vector<RawRange> heaps;
     uint64_t absent_lo = 0, absent_hi = 0;
     for (const Mapping& m : s.process().mappings) {
       if (libc && (m.perms & kPermWrite) && m.path == libc->path && m.present_bytes < m.end - m.start && !absent_lo)
         absent_lo = m.start, absent_hi = m.end;
-      if ((m.label == "[heap]" || m.label == "[arena-heap]") && m.present_bytes) {
+      if ((m.kind == MappingKind::kHeap || m.kind == MappingKind::kArenaHeap) && m.present_bytes) {
         RawRange r;
         r.file = m.label;
         r.base = m.start;
@@ -104,7 +104,7 @@ class GlibcWalker : public AllocatorWalker {
     return heaps;
   }
 
-  static void warn_degraded(Session& s, const std::string& why, const std::vector<RawRange>& heaps, bool walked) {
+  static void warn_degraded(const CoreModel& s, const std::string& why, const std::vector<RawRange>& heaps, bool walked) {
     uint64_t bytes = 0;
     for (const RawRange& r : heaps) bytes += r.size;
     std::string file = s.inputs().core ? s.inputs().core->path : std::string();
@@ -122,7 +122,7 @@ class GlibcWalker : public AllocatorWalker {
                                 why, bytes));
   }
 
-  void walk(Session&, ChunkTable& out) override {
+  void walk(const CoreModel&, ChunkTable& out) override {
     Ctx& c = *ctx_;
     c.table = &out;
     AllocatorInfo info;

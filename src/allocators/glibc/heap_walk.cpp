@@ -16,7 +16,7 @@ namespace {
 // Reads 8-byte words, from the heap's segment when possible.
 class Words {
  public:
-  Words(const Mem& mem, uint64_t at) : mem_(mem) {
+  Words(const CachedReader& mem, uint64_t at) : mem_(mem) {
     seg_ = mem.space().find(at);
     if (seg_) {
       lo_ = seg_->start;
@@ -38,7 +38,7 @@ class Words {
   }
 
  private:
-  const Mem& mem_;
+  const CachedReader& mem_;
   const Segment* seg_ = nullptr;
   uint64_t lo_ = 0, hi_ = 0;
 };

@@ -33,10 +33,10 @@ uint64_t memalign_chunk(const Ctx& c, uint64_t p, uint64_t len) {
   return p;
 }
 
-bool skipped_label(const std::string& l) {
-  // Not "[arena-heap]": that label is a guess; the arenas' own heaps are skipped below.
-  return l.starts_with("[stack") || l == "[heap]" || l == "[vvar]" || l == "[vdso]" ||
-         l == "[vsyscall]" || l.starts_with("[guard");
+bool skipped_kind(MappingKind k) {
+  // Not kArenaHeap: that kind is a guess; the arenas' own heaps are skipped below.
+  return k == MappingKind::kStack || k == MappingKind::kHeap || k == MappingKind::kVvar || k == MappingKind::kVdso ||
+         k == MappingKind::kVsyscall || k == MappingKind::kGuard;
 }
 
 }  // namespace
@@ -51,7 +51,7 @@ void scan_mmapped(Ctx& c) {
     }
   uint64_t missing = 0;
   for (const Mapping& m : c.s.process().mappings) {
-    if (!m.path.empty() || !(m.perms & kPermWrite) || skipped_label(m.label)) continue;
+    if (!m.path.empty() || !(m.perms & kPermWrite) || skipped_kind(m.kind)) continue;
     if (std::any_of(heaps.begin(), heaps.end(), [&](auto& r) { return m.start < r.second && r.first < m.end; })) continue;
     bool holds_sp = std::any_of(c.s.process().threads.begin(), c.s.process().threads.end(),
                                 [&](const Thread& t) { return m.contains(t.sp()); });

@@ -18,7 +18,7 @@ class JemallocWalker : public AllocatorWalker {
  public:
   const char* name() const override { return "jemalloc"; }
 
-  bool detect(Session& s) override {
+  bool detect(const CoreModel& s) override {
     module_ = find_jemalloc_module(s.process());
     static_ = false;
     if (!module_) {
@@ -29,7 +29,7 @@ class JemallocWalker : public AllocatorWalker {
     return module_ != nullptr;
   }
 
-  void walk(Session& s, ChunkTable& out) override {
+  void walk(const CoreModel& s, ChunkTable& out) override {
     if (!module_) return;
     Context c;
     c.process = &s.process();

@@ -79,7 +79,7 @@ class VtableTable {
   struct Entry {
     uint64_t vtable;
     int module;
-    std::string name;  // "class:app::Session"
+    std::string name;  // "class:app::Order"
   };
   const Entry* find(uint64_t v) const;
 

@@ -13,7 +13,7 @@
 #include "coresift/analysis/hotspot_arena.hpp"
 #include "coresift/analysis/rules.hpp"
 #include "coresift/analysis/signatures.hpp"
-#include "coresift/session.hpp"
+#include "coresift/model/heap_model.hpp"
 #include "parts.hpp"
 
 namespace coresift {
@@ -49,8 +49,8 @@ struct Signer::Impl {
   std::vector<CompiledRule> compiled;
   size_t user_rules = 0;  // compiled[0, user_rules) come from --rules files
 
-  explicit Impl(Session& s) : mem(s.memory()), table(s.heap()), rd(s.memory(), s.process()), mods(s.process(), rd) {
-    for (const std::string& f : s.options().rule_files) {
+  explicit Impl(const HeapModel& s) : mem(s.memory()), table(s.table()), rd(s.memory(), s.process()), mods(s.process(), rd) {
+    for (const std::string& f : s.core().options().rule_files) {
       auto r = load_rule_file(f);
       rules.insert(rules.end(), std::make_move_iterator(r.begin()), std::make_move_iterator(r.end()));
     }
@@ -85,7 +85,7 @@ struct Signer::Impl {
 
   // One pass over the live chunks: candidate vtables (first words pointing into a module),
   // FILEs (0xFBAD magic) and zlib states (first word = back pointer to their z_stream).
-  void prescan(Session& s) {
+  void prescan(const HeapModel& s) {
     std::unordered_set<uint64_t> candidates;
     const Segment* seg = nullptr;  // chunks are sorted: most share the previous one's segment
     for (const Chunk& c : table.chunks) {
@@ -227,7 +227,7 @@ bool rule_matches(const CompiledRule& cr, const Chunk& c, Facts& f, int& module)
 
 }  // namespace
 
-Signer::Signer(Session& s) : impl_(std::make_unique<Impl>(s)) {}
+Signer::Signer(const HeapModel& s) : impl_(std::make_unique<Impl>(s)) {}
 Signer::~Signer() = default;
 
 Signature Signer::classify(const Chunk& c) const {

@@ -1,7 +1,7 @@
 // C++ objects: the word at offset 0 is the address point V of the class's vtable. The
 // Itanium ABI puts offset-to-top at V-16 (0 for the primary vtable of a complete object) and
 // the typeinfo pointer at V-8; the typeinfo's second word points to the mangled type name
-// ("N3app7SessionE"), which lives in .rodata, so no symbols are needed.
+// ("N3app5OrderE"), which lives in .rodata, so no symbols are needed.
 #include <llvm/Demangle/Demangle.h>
 
 #include <algorithm>
@@ -19,7 +19,7 @@ bool mangled_type_name(const std::string& s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$' || c == '.'; });
 }
 
-// "N3app7SessionE" → "app::Session" (via "typeinfo name for …"), or "" when it is not one.
+// "N3app5OrderE" → "app::Order" (via "typeinfo name for …"), or "" when it is not one.
 std::string demangle_type(std::string name) {
   if (!name.empty() && name[0] == '*') name.erase(0, 1);  // internal linkage marker
   if (!mangled_type_name(name)) return {};

@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "coresift/analysis/signatures.hpp"
-#include "coresift/session.hpp"
+#include "cli/session.hpp"
 #include "input/temp_dir.hpp"
 #include "support/cli.hpp"
 
@@ -39,7 +39,7 @@ void check_objects_core(const std::string& stem, Options o) {
   o.inputs = {corpus_core(stem + ".core.zst")};
   auto s = Session::open(o);
   const ChunkTable& t = s->heap();
-  Signer signer(*s);
+  Signer signer(s->heap_model());
 
   for (const auto& a : truth["allocations"]) {
     uint64_t addr = std::stoull(a["address"].get<std::string>(), nullptr, 16);
@@ -116,7 +116,7 @@ TEST_CASE("signatures: classify gives the same answers from several threads", "[
   o.module_dirs = {corpus_core("bin")};
   auto s = Session::open(o);
   const ChunkTable& t = s->heap();
-  Signer signer(*s);
+  Signer signer(s->heap_model());
   std::vector<std::string> serial;
   for (const Chunk& c : t.chunks) serial.push_back(signer.classify(c).name);
   std::vector<std::vector<std::string>> parallel(4);
@@ -141,7 +141,7 @@ TEST_CASE("signatures: census chunks keep their text signatures and glibc intern
       o.module_dirs = {corpus_core("bin")};
       auto s = Session::open(o);
       const ChunkTable& t = s->heap();
-      Signer signer(*s);
+      Signer signer(s->heap_model());
       std::map<std::string, std::string> prefix_of;
       for (const auto& c : truth["classes"]) prefix_of[c["name"]] = c["tag_prefix"];
       for (const auto& a : truth["allocations"]) {

@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "coresift/session.hpp"
+#include "cli/session.hpp"
 
 using namespace coresift;
 using nlohmann::json;

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "coresift/allocators/chunk_table.hpp"
-#include "coresift/session.hpp"
+#include "cli/session.hpp"
 
 namespace glibc_test {
 

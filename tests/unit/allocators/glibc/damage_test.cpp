@@ -77,7 +77,7 @@ std::vector<std::pair<uint64_t, uint64_t>> busy_bins(PatchedCore& pc) {
 
 // locate() alone, with no libc file and no symbols: the memory scan decides.
 coresift::glibc::Ctx scan_locate(coresift::Session& s, coresift::ChunkTable& scratch) {
-  coresift::glibc::Ctx c(s, scratch);
+  coresift::glibc::Ctx c(s.core(), scratch);
   for (const auto& m : s.process().modules)
     if (m.path.find("libc.so") != std::string::npos) c.libc = &m;
   REQUIRE(c.libc);

@@ -9,10 +9,14 @@ using namespace glibc_test;
 
 namespace {
 
-std::vector<const coresift::Mapping*> labelled_heap(const coresift::Process& p) {
+// The mappings a heap model calls [heap].
+std::vector<const coresift::Mapping*> labelled_heap(const coresift::HeapModel& h) {
   std::vector<const coresift::Mapping*> out;
-  for (const auto& m : p.mappings)
-    if (m.label == "[heap]") out.push_back(&m);
+  for (const auto& m : h.process().mappings)
+    if (h.kind(m) == coresift::MappingKind::kHeap) {
+      CHECK(h.label(m) == "[heap]");
+      out.push_back(&m);
+    }
   return out;
 }
 
@@ -25,28 +29,32 @@ TEST_CASE("the [heap] label follows glibc's sbrk heap, even when the guess was w
     if (d["kind"] == "main_heap") start = hex(d["start"]), end = hex(d["end"]);
   REQUIRE(start != 0);
 
+  auto s = open({cores_dir() + "census.gcore.core.zst"});
+  const coresift::HeapModel& h = s->heap_model();
   SECTION("kept when the guess was right") {
-    auto s = open({cores_dir() + "census.gcore.core.zst"});
-    s->heap();
-    auto heaps = labelled_heap(s->process());
+    auto heaps = labelled_heap(h);
     REQUIRE(heaps.size() == 1);
     CHECK(heaps[0]->start == start);
     CHECK(heaps[0]->end == end);
+    CHECK(heaps[0]->kind == coresift::MappingKind::kHeap);  // the process model's guess, unchanged
   }
   SECTION("moved when the guess was wrong") {
-    auto s = open({cores_dir() + "census.gcore.core.zst"});
-    // Pretend the guess picked another anonymous writable mapping.
-    coresift::Mapping* wrong = nullptr;
-    for (auto& m : s->mutable_process().mappings) {
-      if (m.label == "[heap]") m.label.clear();
-      else if (!wrong && m.path.empty() && m.label.empty() && (m.perms & coresift::kPermWrite) && m.start != start) wrong = &m;
+    // Pretend the guess picked another anonymous writable mapping and missed the real one.
+    const coresift::Mapping* wrong = nullptr;
+    coresift::Mapping real;
+    for (const auto& m : h.process().mappings) {
+      if (m.kind == coresift::MappingKind::kHeap) real = m;
+      else if (!wrong && m.kind == coresift::MappingKind::kAnonymous && (m.perms & coresift::kPermWrite)) wrong = &m;
     }
     REQUIRE(wrong);
-    wrong->label = "[heap]";
-    s->heap();
-    auto heaps = labelled_heap(s->process());
-    REQUIRE(heaps.size() == 1);
-    CHECK(heaps[0]->start == start);
-    CHECK(heaps[0]->end == end);
+    REQUIRE(real.start == start);
+    coresift::Mapping guessed = *wrong;
+    guessed.mark(coresift::MappingKind::kHeap);
+    real.kind = coresift::MappingKind::kAnonymous;
+    real.label.clear();
+    CHECK(h.kind(guessed) == coresift::MappingKind::kAnonymous);
+    CHECK(h.label(guessed).empty());
+    CHECK(h.kind(real) == coresift::MappingKind::kHeap);
+    CHECK(h.label(real) == "[heap]");
   }
 }

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "allocators/jemalloc/je_context.hpp"
-#include "coresift/session.hpp"
+#include "cli/session.hpp"
 
 namespace coresift::test {
 

@@ -11,7 +11,7 @@
 #include <map>
 #include <set>
 
-#include "coresift/session.hpp"
+#include "cli/session.hpp"
 #include "support/cli.hpp"
 
 using namespace coresift;

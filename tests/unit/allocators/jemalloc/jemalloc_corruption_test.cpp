@@ -9,7 +9,7 @@
 
 #include "allocators/jemalloc/je_context.hpp"
 #include "allocators/jemalloc/je_generated_core.hpp"
-#include "coresift/session.hpp"
+#include "cli/session.hpp"
 
 using namespace coresift;
 namespace fs = std::filesystem;

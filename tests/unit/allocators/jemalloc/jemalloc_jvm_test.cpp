@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "coresift/session.hpp"
+#include "cli/session.hpp"
 #include "support/cli.hpp"
 
 using namespace coresift;

@@ -7,7 +7,7 @@
 #include <set>
 
 #include "allocators/jemalloc/je_generated_core.hpp"
-#include "coresift/session.hpp"
+#include "cli/session.hpp"
 #include "support/cli.hpp"
 
 using namespace coresift;

@@ -12,7 +12,7 @@
 #include "allocators/jemalloc/je_generated_core.hpp"
 #include "allocators/jemalloc/je_layout.hpp"
 #include "allocators/jemalloc/je_sizeclass.hpp"
-#include "coresift/session.hpp"
+#include "cli/session.hpp"
 
 using namespace coresift;
 using coresift::test::hex;

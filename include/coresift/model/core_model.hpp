@@ -1,11 +1,12 @@
-// The library's one entry point: open inputs, build the process model, and give access to
-// the layers above it (symbols, allocators, analysis) as they are needed.
+// The input and process layers of one core, built once: its memory (the address space the
+// readers made), the process model (threads, mappings, modules) and, on first use, symbols.
+// Nothing here changes after open(); the symbolizer and the diagnostics are caches and a log,
+// not state the analyses read back. A command may hold several CoreModels at once.
 #pragma once
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "coresift/allocators/chunk_table.hpp"
 #include "coresift/diag.hpp"
 #include "coresift/input/inputs.hpp"
 #include "coresift/process/process.hpp"
@@ -21,30 +22,28 @@ struct Options {
   SymbolOptions symbols;
 };
 
-class Session {
+class CoreModel {
  public:
   // Throws InputError when the inputs give nothing to analyse.
-  static std::unique_ptr<Session> open(const Options& opts);
+  static std::unique_ptr<CoreModel> open(const Options& opts);
 
   const Options& options() const { return opts_; }
   const LoadedInputs& inputs() const { return inputs_; }
   const AddressSpace& memory() const { return inputs_.memory; }
   const Process& process() const { return process_; }
-  Process& mutable_process() { return process_; }
-  Diagnostics& diag() { return diag_; }
+  // The input's file name for diagnostics ("" for raw ranges alone).
+  std::string file() const { return inputs_.core ? inputs_.core->path : std::string(); }
+  Diagnostics& diag() const { return diag_; }
   // Created on first use: loading symbol files costs time the plain commands don't need.
-  Symbolizer& symbols();
-  // Every allocator's chunks, walked once on first use.
-  const ChunkTable& heap();
+  Symbolizer& symbols() const;
 
  private:
-  Session() = default;
+  CoreModel() = default;
   Options opts_;
-  Diagnostics diag_;
+  mutable Diagnostics diag_;
   LoadedInputs inputs_;
   Process process_;
-  std::unique_ptr<Symbolizer> symbols_;
-  std::unique_ptr<ChunkTable> heap_;
+  mutable std::unique_ptr<Symbolizer> symbols_;
 };
 
 }  // namespace coresift

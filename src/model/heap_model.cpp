@@ -1,0 +1,35 @@
+#include "coresift/model/heap_model.hpp"
+
+#include <algorithm>
+
+#include "coresift/allocators/walker.hpp"
+
+namespace coresift {
+
+HeapModel::HeapModel(const CoreModel& core) : core_(core), table_(walk_heaps(core)) {
+  const Process& p = core.process();
+  for (const ArenaInfo& a : table_.arenas) {
+    if (!a.program_break) continue;
+    for (const auto& [start, end] : a.heaps)
+      if (const Mapping* m = p.mapping_at(start)) sbrk_starts_.push_back(m->start);
+  }
+  std::sort(sbrk_starts_.begin(), sbrk_starts_.end());
+  sbrk_starts_.erase(std::unique(sbrk_starts_.begin(), sbrk_starts_.end()), sbrk_starts_.end());
+}
+
+MappingKind HeapModel::kind(const Mapping& m) const {
+  if (sbrk_starts_.empty()) return m.kind;  // no walker knows better than the guess
+  bool sbrk = std::binary_search(sbrk_starts_.begin(), sbrk_starts_.end(), m.start);
+  if (sbrk && m.path.empty() && (m.kind == MappingKind::kAnonymous || m.kind == MappingKind::kHeap))
+    return MappingKind::kHeap;
+  if (!sbrk && m.kind == MappingKind::kHeap) return MappingKind::kAnonymous;  // the guess was wrong
+  return m.kind;
+}
+
+std::string HeapModel::label(const Mapping& m) const {
+  MappingKind k = kind(m);
+  if (k == m.kind) return m.label;
+  return mapping_kind_label(k);
+}
+
+}  // namespace coresift
