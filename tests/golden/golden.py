@@ -30,6 +30,11 @@ CORES = {  # name -> (core, module dir) under corpus/cores
     "bullseye.census": ("bullseye/census.kcore.core.zst", "bullseye/bin"),
     "bullseye.census_je": ("bullseye/census_je.kcore.core.zst", "bullseye/bin"),
     "trixie.census": ("trixie/census.kcore.core.zst", "trixie/bin"),
+    # A growing process: snapshot 2 alone; diff of snapshots 1 and 2 of one process, and of
+    # snapshot 1 against snapshot 2 of another process (corpus/growth).
+    "growth": ("growth.2.gcore.core.zst", "bin"),
+    "growth_diff": (["growth.1.gcore.core.zst", "growth.2.gcore.core.zst"], "bin"),
+    "growth_diff_b": (["growth.1.gcore.core.zst", "growth-b.2.gcore.core.zst"], "bin"),
     # triage over several committed cores at once (its only commands: EXTRA)
     "crashes": (["crash_segv.kcore.core.zst", "crash_segv-stripped.kcore.core.zst", "crash_abort.kcore.core.zst",
                  "double_free.kcore.core.zst", "corrupt_top.kcore.core.zst", "census.kcore.core.zst",
@@ -44,6 +49,9 @@ EXTRA = {  # commands whose output is large on the census cores: on the small co
     "crash_segv": ["chunks --state all", "show 0x555555555836", "show 0x7fffffffe4c0 --length 128"],
     "double_free": ["chunks --state all"],
     "crashes": ["triage --jobs 2", "triage --csv"],
+    "growth": ["groups --folded", "owners --folded"],
+    "growth_diff": ["diff", "diff --csv", "diff --folded"],
+    "growth_diff_b": ["diff"],
 }
 SYSTEM_LIBS = ["/lib/x86_64-linux-gnu/libc.so.6", "/lib64/ld-linux-x86-64.so.2",
                "/lib/x86_64-linux-gnu/libstdc++.so.6", "/lib/x86_64-linux-gnu/libgcc_s.so.1",
@@ -65,7 +73,8 @@ def cases():
     for name, (core, moddir) in CORES.items():
         for cmd in (COMMON if isinstance(core, str) else []) + EXTRA.get(name, []):
             words = cmd.split()
-            for fmt in (["--json"] if "--csv" not in words else []) + [""]:
+            text_only = "--csv" in words or "--folded" in words  # formats that exclude --json
+            for fmt in ([] if text_only else ["--json"]) + [""]:
                 slug = "-".join(w.lstrip("-") for w in words) + (".json" if fmt else ".csv" if "--csv" in words else ".txt")
                 yield name + "." + slug, words + ([fmt] if fmt else []), core, moddir
 
