@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "command.hpp"
+#include "coresift/report/csv.hpp"
 #include "coresift/report/heap_report.hpp"
 #include "input/parse_number.hpp"
 
@@ -16,7 +17,8 @@ void register_heap_commands(CLI::App& app, Runner& run) {
 
   auto* heap = app.add_subcommand("heap", "allocators, arenas, free bins, mmapped chunks and heap findings");
   add_common_options(heap, heap_args);
-  heap->callback([&] { run = [] { return run_report(heap_args, [](Session& s) { return heap_json(s.heap_model()); }, {heap_text}); }; });
+  add_csv_option(heap, heap_args);
+  heap->callback([&] { run = [] { return run_report(heap_args, [](Session& s) { return heap_json(s.heap_model()); }, {heap_text, heap_csv}); }; });
 
   auto* chunks = app.add_subcommand("chunks", "one row per heap chunk");
   add_common_options(chunks, chunks_args);

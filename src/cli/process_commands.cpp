@@ -25,7 +25,8 @@ void register_process_commands(CLI::App& app, Runner& run) {
 
   auto* threads = app.add_subcommand("threads", "every thread with registers and backtrace");
   add_common_options(threads, threads_args);
-  threads->callback([&] { run = [] { return run_report(threads_args, [](Session& s) { return threads_json(s.core()); }, {threads_text}); }; });
+  add_csv_option(threads, threads_args);
+  threads->callback([&] { run = [] { return run_report(threads_args, [](Session& s) { return threads_json(s.core()); }, {threads_text, threads_csv}); }; });
 
   auto* show = app.add_subcommand("show", "what holds ADDR (mapping, module, symbol) and a hexdump");
   show->add_option("inputs_and_address", show_positional, "INPUT… ADDR")->required()->expected(2, -1);

@@ -52,4 +52,31 @@ const CsvTable kLeaksCsv{"leaks", {"address", "size", "kind", "signature"}};
 const CsvTable kLeakGroupsCsv{"groups", {"kind", "signature", "chunks", "bytes", "examples"}};
 const CsvTable kOwnersCsv{"owners", {"name", "kind", "path", "chunks", "bytes", "retained_bytes"}};
 
+std::string heap_csv(const nlohmann::json& doc) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& a : doc.value("allocators", nlohmann::json::array()))
+    for (auto ar : a.value("arenas", nlohmann::json::array())) {
+      ar["allocator"] = a.value("name", "");
+      rows.push_back(std::move(ar));
+    }
+  return csv_table(nlohmann::json{{"arenas", rows}}, CsvTable{"arenas", {"allocator", "kind", "address", "system_mem", "live_chunks", "live_bytes",
+                                                   "free_chunks", "free_bytes", "top_size"}});
+}
+
+std::string threads_csv(const nlohmann::json& doc) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& t : doc.value("threads", nlohmann::json::array())) {
+    int n = 0;
+    for (auto f : t.value("frames", nlohmann::json::array())) {
+      f["tid"] = t["tid"];
+      f["thread_name"] = t["name"];
+      f["crashed"] = t["crashed"];
+      f["frame"] = n++;
+      rows.push_back(std::move(f));
+    }
+  }
+  return csv_table(nlohmann::json{{"frames", rows}}, CsvTable{"frames", {"tid", "thread_name", "crashed", "frame", "pc", "module", "module_offset", "function",
+                                        "function_offset", "inline", "source"}});
+}
+
 }  // namespace coresift

@@ -42,7 +42,7 @@ CORES = {  # name -> (core, module dir) under corpus/cores
 }
 COMMON = ["info", "maps", "threads", "heap", "groups", "groups --by owner", "leaks", "owners"]
 EXTRA = {  # commands whose output is large on the census cores: on the small cores only
-    "objects": ["chunks", "chunks --state all --csv", "maps --csv", "groups --csv", "groups --by owner --csv",
+    "objects": ["chunks", "chunks --state all --csv", "maps --csv", "threads --csv", "heap --csv", "groups --csv", "groups --by owner --csv",
                 "leaks --csv", "owners --csv"],
     "census": ["leaks --csv", "leaks --summary --csv", "owners --csv"],
     # show: a code address of the executable (bytes from the file), a stack address.

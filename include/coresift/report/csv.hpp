@@ -19,4 +19,9 @@ std::string csv_table(const nlohmann::json& doc, const CsvTable& table);
 // The tables of the analysis and process commands (docs/commands.md, "CSV").
 extern const CsvTable kMapsCsv, kGroupsCsv, kLeaksCsv, kLeakGroupsCsv, kOwnersCsv;
 
+// Documents whose table rows are nested: `heap` (one row per arena of every allocator) and
+// `threads` (one row per frame of every thread, as eu-stack lists them).
+std::string heap_csv(const nlohmann::json& doc);
+std::string threads_csv(const nlohmann::json& doc);
+
 }  // namespace coresift
