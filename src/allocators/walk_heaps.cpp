@@ -16,9 +16,7 @@ ChunkTable walk_heaps(const CoreModel& s) {
   } catch (const std::bad_alloc&) {
     // fall back to growing as needed
   }
-  std::vector<std::unique_ptr<AllocatorWalker>> walkers;
-  walkers.push_back(make_glibc_walker());
-  walkers.push_back(make_jemalloc_walker());
+  std::unique_ptr<AllocatorWalker> walkers[] = {make_glibc_walker(), make_jemalloc_walker()};
   for (auto& w : walkers)
     if (w->detect(s)) w->walk(s, table);
   table.finalize();

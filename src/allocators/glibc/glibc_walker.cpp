@@ -21,7 +21,28 @@ class GlibcWalker : public AllocatorWalker {
  public:
   const char* name() const override { return "glibc"; }
 
-  bool detect(const CoreModel& s) override {
+  std::optional<std::string> detect(const CoreModel& s) const override {
+    if (!s.inputs().core) {
+      if (s.inputs().raw_ranges.empty()) return std::nullopt;
+      return std::string("raw memory ranges (a glibc heap is recognised by its chunk headers)");
+    }
+    if (const Module* libc = find_libc(s.process())) return libc->path + " is mapped";
+    for (const Mapping& m : s.process().mappings)
+      if ((m.kind == MappingKind::kHeap || m.kind == MappingKind::kArenaHeap) && m.present_bytes)
+        return std::string("heap mappings are present (no libc image: static, or its headers are absent)");
+    return std::nullopt;
+  }
+
+  bool walk(const CoreModel& s, ChunkTable& out) override {
+    if (!locate_all(s)) return false;
+    emit(out);
+    return true;
+  }
+
+ private:
+  // Everything detect() only guessed at: libc, its version and layout, main_arena and mp_
+  // (findings made on the way wait in scratch_ until the walk).
+  bool locate_all(const CoreModel& s) {
     if (!s.inputs().core) {
       if (s.inputs().raw_ranges.empty()) return false;
       ctx_ = std::make_unique<Ctx>(s, scratch_);
@@ -122,7 +143,7 @@ class GlibcWalker : public AllocatorWalker {
                                 why, bytes));
   }
 
-  void walk(const CoreModel&, ChunkTable& out) override {
+  void emit(ChunkTable& out) {
     Ctx& c = *ctx_;
     c.table = &out;
     AllocatorInfo info;
@@ -191,7 +212,6 @@ class GlibcWalker : public AllocatorWalker {
     ai.notes = std::move(notes);
   }
 
- private:
   bool raw_ = false;
   bool degraded_ = false;  // a core without libc's data, walked like raw ranges
   bool uninitialised_ = false;  // main_arena found but malloc never ran

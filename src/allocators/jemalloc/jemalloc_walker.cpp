@@ -18,7 +18,14 @@ class JemallocWalker : public AllocatorWalker {
  public:
   const char* name() const override { return "jemalloc"; }
 
-  bool detect(const CoreModel& s) override {
+  std::optional<std::string> detect(const CoreModel& s) const override {
+    if (const Module* m = find_jemalloc_module(s.process())) return m->path + " is mapped";
+    if (const Module* m = find_static_jemalloc(s.process(), s.memory()))
+      return "jemalloc's size-class table is in " + m->path + "'s data";
+    return std::nullopt;
+  }
+
+  bool walk(const CoreModel& s, ChunkTable& out) override {
     module_ = find_jemalloc_module(s.process());
     static_ = false;
     if (!module_) {
@@ -26,11 +33,7 @@ class JemallocWalker : public AllocatorWalker {
       module_ = find_static_jemalloc(s.process(), s.memory());
       static_ = module_ != nullptr;
     }
-    return module_ != nullptr;
-  }
-
-  void walk(const CoreModel& s, ChunkTable& out) override {
-    if (!module_) return;
+    if (!module_) return false;
     Context c;
     c.process = &s.process();
     c.mem = &s.memory();
@@ -57,7 +60,7 @@ class JemallocWalker : public AllocatorWalker {
                                      fmt::join(tried, ", ")));
       out.add_finding(c.allocator, "jemalloc-not-located", module_->base,
                       "jemalloc's arenas were not found; its regions are not reported");
-      return;
+      return true;  // reported: mapped, not located
     }
     ai.located_by = "scan";
     ai.notes.push_back(fmt::format("layout {} ({}); arenas at {:#x} ({} arenas); extent map at {:#x} (LG_VADDR {}, {} levels)",
@@ -82,7 +85,7 @@ class JemallocWalker : public AllocatorWalker {
     if (!walk_extent_map(c)) {
       c.flush_findings();
       out.add_finding(c.allocator, "jemalloc-extent-map-unreadable", c.rtree_root, "the extent map could not be read; no regions reported");
-      return;
+      return true;
     }
     if (c.stale_large_ends)
       ai.notes.push_back(fmt::format("{} active large extents keep a stale slab flag at their end page in the extent map "
@@ -100,6 +103,7 @@ class JemallocWalker : public AllocatorWalker {
     if (c.tpoff && c.tpoff_source.rfind("malloc", 0) == 0) ai.located_by = "scan+disassembly";
     cross_check_stats(c, out.allocators[c.allocator], first);
     check_layout(c, out);
+    return true;
   }
 
   // A layout is trusted once je_arenas[] validates with it and the extent map decodes.
