@@ -9,6 +9,7 @@
 #include <regex>
 
 #include "cli/jvm_cores.hpp"
+#include "support/skip.hpp"
 #include "support/cli.hpp"
 
 using coresift::test::run_json;
@@ -33,10 +34,7 @@ std::map<std::string, uint64_t> jcmd_malloc_counts(const std::string& path) {
 
 TEST_CASE("signatures: JVM NMT malloc headers give the JVM's own category counts", "[signatures][nmt][jvm]") {
   const auto& cores = coresift::test::jvm_cores();
-  if (!cores.skip.empty()) {
-    WARN(cores.skip);
-    return;
-  }
+  if (!cores.skip.empty()) return coresift::test::skip_test(cores.skip);
   INFO(cores.log);
   REQUIRE(cores.status == 0);
   auto want = jcmd_malloc_counts(cores.dir + "/nmt.summary.txt");

@@ -23,7 +23,7 @@ std::string tail(const std::string& text, size_t n = 600) { return text.size() >
 
 JvmCores from_fixture(const std::string& dir) {
   JvmCores c{dir, "", read_text(dir + "/make.log"), 0};
-  if (!complete(dir)) c.skip = "SKIPPED: no JVM cores in " + dir + " (fixture jvm_cores_make: " + tail(c.log) + ")";
+  if (!complete(dir)) c.skip = "no JVM cores in " + dir + " (fixture jvm_cores_make: " + tail(c.log) + ")";
   return c;
 }
 
@@ -35,7 +35,7 @@ JvmCores make_here() {
                     shell_quote(dir->path() + "/make-here.log") + " 2>&1";  // complete when system() returns
   int st = std::system(cmd.c_str());
   JvmCores c{dir->path(), "", read_text(dir->path() + "/make-here.log"), WIFEXITED(st) ? WEXITSTATUS(st) : -1};
-  if (c.status == 77) c.skip = "SKIPPED: JVM cores cannot be made here: " + tail(c.log);
+  if (c.status == 77) c.skip = "JVM cores cannot be made here: " + tail(c.log);
   return c;
 }
 

@@ -13,7 +13,7 @@ constexpr int kJvmInflaters = 300;
 
 struct JvmCores {
   std::string dir;   // jdwp.core, plain.core, nmt.core and their *.truth.json, …
-  std::string skip;  // non-empty ("SKIPPED: …", the ctest skip marker) when they cannot be made here
+  std::string skip;  // why they cannot be made here (for skip_test); empty when they can
   std::string log;   // the maker's output
   int status = 0;    // the maker's exit status (0, 77 = cannot here, else failed)
 };

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "cli/jvm_cores.hpp"
+#include "support/skip.hpp"
 #include "support/cli.hpp"
 #include "unit/input/temp_dir.hpp"
 
@@ -57,15 +58,11 @@ std::map<uint64_t, uint64_t> pools_from_gdb(const std::string& dir, const std::s
 }  // namespace
 
 TEST_CASE("signatures: pooled HotSpot arena chunks match the ChunkPool counts", "[e2e][signatures][jvm][arena]") {
-  if (shell("command -v gdb > /dev/null 2>&1") != 0) {
-    WARN("SKIPPED: no gdb for the independent pool counts");
-    return;
-  }
   const auto& cores = coresift::test::jvm_cores();
-  if (!cores.skip.empty()) {
-    WARN(cores.skip);
-    return;
-  }
+  if (!cores.skip.empty()) return coresift::test::skip_test(cores.skip);
+  // A failed maker fails below, whether gdb is there or not.
+  if (cores.status == 0 && shell("command -v gdb > /dev/null 2>&1") != 0)
+    return coresift::test::skip_test("no gdb for the independent pool counts");
   INFO(cores.log);
   REQUIRE(cores.status == 0);
   TempDir dir;  // gdb's script and output

@@ -14,6 +14,7 @@
 #include <set>
 
 #include "cli/jvm_cores.hpp"
+#include "support/skip.hpp"
 #include "support/cli.hpp"
 #include "unit/input/temp_dir.hpp"
 
@@ -242,10 +243,7 @@ std::map<uint64_t, json> chunks_by_address(const std::string& core) {
 
 TEST_CASE("owners: jdwp class tracking and zlib streams in OpenJDK 17 cores", "[e2e][owners][jvm]") {
   const auto& cores = coresift::test::jvm_cores();
-  if (!cores.skip.empty()) {
-    WARN(cores.skip);
-    return;
-  }
+  if (!cores.skip.empty()) return coresift::test::skip_test(cores.skip);
   INFO(cores.log);
   REQUIRE(cores.status == 0);
 

@@ -4,7 +4,10 @@
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+
+#include "support/skip.hpp"
 
 namespace coresift::test {
 
@@ -34,6 +37,18 @@ std::string source_dir() { return CORESIFT_SOURCE_DIR; }
 std::string corpus_core(const std::string& name) {
   const char* dir = std::getenv("CORESIFT_CORPUS_DIR");
   return (dir && *dir ? std::string(dir) : source_dir() + "/corpus/cores") + "/" + name;
+}
+
+bool corpus_core_present(const std::string& name) {
+  std::string path = corpus_core(name);
+  if (std::filesystem::exists(path)) return true;
+  const char* dir = std::getenv("CORESIFT_CORPUS_DIR");
+  if (dir && *dir) {
+    skip_test("the regenerated corpus in " + std::string(dir) + " has no " + name);
+    return false;
+  }
+  FAIL("the committed corpus file " << path << " is missing");
+  return false;
 }
 
 nlohmann::json corpus_truth(const std::string& stem) {

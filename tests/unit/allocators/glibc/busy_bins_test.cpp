@@ -1,13 +1,12 @@
 // A real main arena with almost every bin in use (data/busy_bins.c, compiled and dumped by
 // the kernel at test time), checked against glibc's own malloc_info: located by symbols and
 // without them, free chunk counts per kind and system_mem exact, no findings. Registered in
-// tests/CMakeLists.txt as its own ctest (one core per run); prints "SKIPPED:" when this
+// tests/CMakeLists.txt as its own ctest (one core per run); skipped (skip_test) when this
 // machine has no C compiler or does not write plain kernel cores.
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
 
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +14,7 @@
 #include <sstream>
 
 #include "corpus.hpp"
+#include "support/skip.hpp"
 
 using namespace glibc_test;
 
@@ -27,9 +27,10 @@ std::string read_text(const std::string& p) {
   return ss.str();
 }
 
-// The core and malloc_info's report, or why they could not be made.
+// The core and malloc_info's report; or why this machine cannot make them (why_not: no C
+// compiler, no plain kernel cores), or how making them failed (failed).
 struct BusyCore {
-  std::string dir, core, truth, why_not;
+  std::string dir, core, truth, why_not, failed;
 };
 
 BusyCore make_busy_core() {
@@ -39,20 +40,27 @@ BusyCore make_busy_core() {
     b.why_not = "core_pattern is not a plain file name";
     return b;
   }
+  if (std::system("command -v cc > /dev/null 2>&1") != 0) {
+    b.why_not = "no C compiler (cc)";
+    return b;
+  }
   char tmpl[] = "/tmp/coresift-busy-XXXXXX";
   if (!mkdtemp(tmpl)) {
-    b.why_not = "mkdtemp failed";
+    b.failed = "mkdtemp failed";
     return b;
   }
   b.dir = tmpl;
   std::string src = std::string(CORESIFT_SOURCE_DIR) + "/tests/unit/allocators/glibc/data/busy_bins.c";
-  std::string cmd = "cd " + b.dir + " && command -v cc >/dev/null && cc -O0 -g -o busy_bins " + src +
-                    " && (ulimit -c unlimited; ./busy_bins truth.xml) >/dev/null 2>&1; true";
-  if (std::system(cmd.c_str()) != 0) b.why_not = "could not run the shell";
+  if (std::system(("cd " + b.dir + " && cc -O0 -g -o busy_bins " + src + " > cc.log 2>&1").c_str()) != 0) {
+    b.failed = "compiling busy_bins.c failed: " + read_text(b.dir + "/cc.log");
+    return b;
+  }
+  std::string cmd = "cd " + b.dir + " && (ulimit -c unlimited; ./busy_bins truth.xml) >/dev/null 2>&1; true";
+  if (std::system(cmd.c_str()) != 0) b.failed = "could not run the shell";
   for (const auto& e : std::filesystem::directory_iterator(b.dir))
     if (e.path().filename().string().rfind("core", 0) == 0) b.core = e.path();
   b.truth = b.dir + "/truth.xml";
-  if (b.core.empty()) b.why_not = "no C compiler or no kernel core written";
+  if (b.core.empty()) b.why_not = "no kernel core written (core size limit?)";
   return b;
 }
 
@@ -69,10 +77,8 @@ uint64_t malloc_info_value(const std::string& xml, const std::string& what) {
 
 TEST_CASE("a real main arena with almost no empty bin matches malloc_info", "[.][glibc-busy]") {
   BusyCore b = make_busy_core();
-  if (!b.why_not.empty()) {
-    std::printf("SKIPPED: %s\n", b.why_not.c_str());
-    return;
-  }
+  if (!b.failed.empty()) FAIL(b.failed);
+  if (!b.why_not.empty()) return coresift::test::skip_test(b.why_not);
   std::string xml = read_text(b.truth);
   uint64_t fast = malloc_info_value(xml, "<total type=\"fast\" count=\"(\\d+)\"");
   uint64_t rest = malloc_info_value(xml, "<total type=\"rest\" count=\"(\\d+)\"");

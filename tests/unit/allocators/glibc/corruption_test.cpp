@@ -17,7 +17,7 @@ using coresift::ChunkTable;
 
 TEST_CASE("corruption: a smashed chunk size is found and the walk resyncs", "[glibc][corruption]") {
   PatchedCore* pc = PatchedCore::census();
-  if (!pc) return;
+  REQUIRE(pc);
   const auto* a = allocation(pc->truth(), 0, "k5", 1);
   REQUIRE(a);
   uint64_t chunk = hex((*a)["chunk"]);
@@ -33,7 +33,7 @@ TEST_CASE("corruption: a smashed chunk size is found and the walk resyncs", "[gl
 
 TEST_CASE("corruption: a tcache link pointing nowhere", "[glibc][corruption]") {
   PatchedCore* pc = PatchedCore::census();
-  if (!pc) return;
+  REQUIRE(pc);
   auto tc = rows_in(pc->clean(), ChunkBin::kTcache, 0);
   REQUIRE(!tc.empty());
   uint64_t e = tc.front() + 16;
@@ -45,7 +45,7 @@ TEST_CASE("corruption: a tcache link pointing nowhere", "[glibc][corruption]") {
 
 TEST_CASE("corruption: a tcache entry linked to itself is a double free", "[glibc][corruption]") {
   PatchedCore* pc = PatchedCore::census();
-  if (!pc) return;
+  REQUIRE(pc);
   auto tc = rows_in(pc->clean(), ChunkBin::kTcache, 0);
   REQUIRE(!tc.empty());
   uint64_t e = tc.front() + 16;
@@ -57,7 +57,7 @@ TEST_CASE("corruption: a tcache entry linked to itself is a double free", "[glib
 
 TEST_CASE("corruption: a fastbin cycle ends the walk with a finding", "[glibc][corruption]") {
   PatchedCore* pc = PatchedCore::census();
-  if (!pc) return;
+  REQUIRE(pc);
   auto fb = rows_in(pc->clean(), ChunkBin::kFastbin, 0);
   REQUIRE(fb.size() >= 2);
   // Point every fastbin chunk's fd at the lowest one: whichever is last now loops.
@@ -73,7 +73,7 @@ TEST_CASE("corruption: a fastbin cycle ends the walk with a finding", "[glibc][c
 
 TEST_CASE("corruption: a small bin with a broken back link", "[glibc][corruption]") {
   PatchedCore* pc = PatchedCore::census();
-  if (!pc) return;
+  REQUIRE(pc);
   auto sb = rows_in(pc->clean(), ChunkBin::kSmallbin, 0);
   REQUIRE(!sb.empty());
   auto s = pc->walk({{sb.front() + 24, sb.front() + 0x1000}});
@@ -84,7 +84,7 @@ TEST_CASE("corruption: a small bin with a broken back link", "[glibc][corruption
 
 TEST_CASE("corruption: a wrong prev_size after a free chunk", "[glibc][corruption]") {
   PatchedCore* pc = PatchedCore::census();
-  if (!pc) return;
+  REQUIRE(pc);
   auto sb = rows_in(pc->clean(), ChunkBin::kLargebin, 0);
   REQUIRE(!sb.empty());
   uint64_t next = sb.front() + (pc->read(sb.front() + 8) & ~7ull);
@@ -96,7 +96,7 @@ TEST_CASE("corruption: a wrong prev_size after a free chunk", "[glibc][corruptio
 
 TEST_CASE("corruption: a broken arena ring", "[glibc][corruption]") {
   PatchedCore* pc = PatchedCore::census();
-  if (!pc) return;
+  REQUIRE(pc);
   const auto& clean = pc->clean();
   REQUIRE(clean.arenas.size() == 3);
   uint64_t main_arena = clean.arenas[0].address;
@@ -120,7 +120,7 @@ TEST_CASE("corruption: a broken arena ring", "[glibc][corruption]") {
 
 TEST_CASE("corruption: a bad heap_info", "[glibc][corruption]") {
   PatchedCore* pc = PatchedCore::census();
-  if (!pc) return;
+  REQUIRE(pc);
   const auto& clean = pc->clean();
   uint64_t h = clean.arenas[1].address & ~uint64_t{(64 << 20) - 1};
   auto s = pc->walk({{h + 16, 0x123}});  // heap_info.size
@@ -131,7 +131,7 @@ TEST_CASE("corruption: a bad heap_info", "[glibc][corruption]") {
 
 TEST_CASE("corruption: a lost mmapped chunk header", "[glibc][corruption]") {
   PatchedCore* pc = PatchedCore::census();
-  if (!pc) return;
+  REQUIRE(pc);
   const auto* a = allocation(pc->truth(), 1, "mmapped", 0);
   REQUIRE(a);
   auto s = pc->walk({{hex((*a)["chunk"]) + 8, 0}});
@@ -143,7 +143,7 @@ TEST_CASE("corruption: a lost mmapped chunk header", "[glibc][corruption]") {
 
 TEST_CASE("corruption: random damage never crashes or hangs", "[glibc][corruption]") {
   PatchedCore* pc = PatchedCore::census();
-  if (!pc) return;
+  REQUIRE(pc);
   const auto& clean = pc->clean();
   std::vector<std::pair<uint64_t, uint64_t>> heaps;
   for (const auto& a : clean.arenas)
@@ -181,7 +181,7 @@ TEST_CASE("corruption: random damage never crashes or hangs", "[glibc][corruptio
 
 TEST_CASE("corruption: every flipped size bit is noticed", "[glibc][corruption]") {
   PatchedCore* pc = PatchedCore::census();
-  if (!pc) return;
+  REQUIRE(pc);
   const auto& clean = pc->clean();
   std::mt19937_64 rng(99);
   int rounds = 0, noticed = 0;

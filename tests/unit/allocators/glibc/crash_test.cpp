@@ -12,7 +12,8 @@ const std::vector<std::string> kSuites = {"", "bullseye", "trixie"};
 TEST_CASE("corrupted top size is a finding", "[glibc][corpus]") {
   for (const auto& suite : kSuites) {
     std::string core = cores_dir(suite) + "corrupt_top.kcore.core.zst";
-    if (!file_exists(core)) continue;
+    INFO("committed corpus core " << core);
+    REQUIRE(file_exists(core));
     auto truth = load_json(cores_dir(suite) + "corrupt_top.kcore.truth.json");
     for (bool nodbg : {false, true}) {
       INFO((suite.empty() ? "host" : suite) << (nodbg ? " --no-debuginfo" : ""));
@@ -38,7 +39,8 @@ TEST_CASE("corrupted top size is a finding", "[glibc][corpus]") {
 TEST_CASE("tcache double free is a finding", "[glibc][corpus]") {
   for (const auto& suite : kSuites) {
     std::string core = cores_dir(suite) + "double_free.kcore.core.zst";
-    if (!file_exists(core)) continue;
+    INFO("committed corpus core " << core);
+    REQUIRE(file_exists(core));
     auto truth = load_json(cores_dir(suite) + "double_free.kcore.truth.json");
     for (bool nodbg : {false, true}) {
       INFO((suite.empty() ? "host" : suite) << (nodbg ? " --no-debuginfo" : ""));
@@ -61,7 +63,8 @@ TEST_CASE("a plain abort or segfault has a clean heap", "[glibc][corpus]") {
   for (const auto& suite : kSuites)
     for (const char* prog : {"crash_abort", "crash_segv"}) {
       std::string core = cores_dir(suite) + prog + ".kcore.core.zst";
-      if (!file_exists(core)) continue;
+      INFO("committed corpus core " << core);
+      REQUIRE(file_exists(core));
       INFO((suite.empty() ? "host" : suite) << " " << prog);
       auto s = open({core}, opts(true));
       const auto& t = s->heap();

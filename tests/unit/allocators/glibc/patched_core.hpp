@@ -15,7 +15,7 @@ namespace glibc_test {
 
 class PatchedCore {
  public:
-  // The census kernel core (host glibc), made once; nullptr when the corpus is absent.
+  // The census kernel core (host glibc), made once; nullptr when the committed core is missing.
   static PatchedCore* census();
   const nlohmann::json& truth() const { return truth_; }
   const coresift::ChunkTable& clean() { return session_->heap(); }

@@ -26,11 +26,19 @@ struct JeCore {
   JeTruth truth;
 };
 
-// Makes (once per test run) a core of je_truth_prog under the installed libjemalloc.
-// mode: "gcore" or "kcore"; nullopt with a reason when this machine cannot make it.
+// A core of je_truth_prog under the installed libjemalloc. Under ctest the fixture
+// je_cores_make (make_je_cores.sh) makes every one once per run into CORESIFT_JE_CORES; run by
+// hand the test process makes each once and removes it at exit.
+// mode: "gcore" or "kcore"; nullptr with a reason when there is none: "FAIL …" when making it
+// failed, else why this machine cannot make it.
 // variant: "" (LD_PRELOAD), "corrupt" (two double frees), "static" (linked statically) or
 // "mixed" (also chunks from glibc's own malloc).
 const JeCore* generated_je_core(const std::string& mode, const std::string& variant, std::string* why_not);
+
+// The same core for a test case, called before it checks anything: fails the test case when
+// making the core failed; nullptr after skip_test() when this machine cannot make it (the test
+// case then returns).
+const JeCore* je_core_or_skip(const std::string& mode, const std::string& variant = "");
 
 uint64_t hex(const nlohmann::json& v);
 

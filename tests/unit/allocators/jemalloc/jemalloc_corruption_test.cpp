@@ -59,14 +59,9 @@ bool has_finding(const ChunkTable& t, const std::string& kind, uint64_t addr) {
 
 }  // namespace
 
-TEST_CASE("jemalloc walker: damaged slab bitmaps, extent arenas and sizes are findings", "[jemalloc]") {
-  std::string why;
-  const coresift::test::JeCore* core = coresift::test::generated_je_core("gcore", "", &why);
-  if (!core) {
-    if (why.rfind("FAIL", 0) == 0) FAIL(why);
-    WARN("skipped: " << why);
-    return;
-  }
+TEST_CASE("jemalloc walker: damaged slab bitmaps, extent arenas and sizes are findings", "[jemalloc][je-cores]") {
+  const coresift::test::JeCore* core = coresift::test::je_core_or_skip("gcore");
+  if (!core) return;
   auto s = open_path(core->core);
   je::Layout l;
   je::SizeClasses sc;
@@ -145,14 +140,9 @@ TEST_CASE("jemalloc walker: damaged slab bitmaps, extent arenas and sizes are fi
   fs::remove(path);
 }
 
-TEST_CASE("jemalloc walker: a damaged arena array slot costs that arena only", "[jemalloc]") {
-  std::string why;
-  const coresift::test::JeCore* core = coresift::test::generated_je_core("gcore", "", &why);
-  if (!core) {
-    if (why.rfind("FAIL", 0) == 0) FAIL(why);
-    WARN("skipped: " << why);
-    return;
-  }
+TEST_CASE("jemalloc walker: a damaged arena array slot costs that arena only", "[jemalloc][je-cores]") {
+  const coresift::test::JeCore* core = coresift::test::je_core_or_skip("gcore");
+  if (!core) return;
   auto s = open_path(core->core);
   je::Layout l;
   je::SizeClasses sc;

@@ -9,14 +9,9 @@
 
 using namespace coresift;
 
-TEST_CASE("jemalloc tcaches: TLS scan when neither the library nor tcache_ql helps", "[jemalloc]") {
-  std::string why;
-  const coresift::test::JeCore* core = coresift::test::generated_je_core("gcore", "", &why);
-  if (!core) {
-    if (why.rfind("FAIL", 0) == 0) FAIL(why);
-    WARN("skipped: " << why);
-    return;
-  }
+TEST_CASE("jemalloc tcaches: TLS scan when neither the library nor tcache_ql helps", "[jemalloc][je-cores]") {
+  const coresift::test::JeCore* core = coresift::test::je_core_or_skip("gcore");
+  if (!core) return;
   Options o;
   o.inputs = {core->core};
   auto s = Session::open(o);

@@ -17,16 +17,6 @@ using nlohmann::json;
 
 namespace {
 
-const JeCore* core_or_skip(const std::string& variant) {
-  std::string why;
-  const JeCore* c = coresift::test::generated_je_core("kcore", variant, &why);
-  if (!c) {
-    if (why.rfind("FAIL", 0) == 0) FAIL(why);
-    WARN("skipped: " << why);
-  }
-  return c;
-}
-
 // Index of the allocator called `name` in the chunk table, or -1.
 int allocator_index(const ChunkTable& t, const std::string& name) {
   for (size_t i = 0; i < t.allocators.size(); ++i)
@@ -64,8 +54,12 @@ TEST_CASE("two allocators: glibc never initialised under a preloaded jemalloc is
       CHECK(has_note(*glibc, "main_arena " + truth["main_arena"].get<std::string>() + " not initialised"));
     }
   }
+}
+
+TEST_CASE("two allocators: a jemalloc program that never calls glibc's malloc has only jemalloc chunks",
+          "[jemalloc][glibc][je-cores]") {
   // The test program under jemalloc without any glibc call: every chunk is jemalloc's.
-  const JeCore* c = core_or_skip("");
+  const JeCore* c = coresift::test::je_core_or_skip("kcore");
   if (!c) return;
   REQUIRE(c->truth.glibc_allocations.empty());
   Options o;
@@ -78,8 +72,8 @@ TEST_CASE("two allocators: glibc never initialised under a preloaded jemalloc is
   for (const Chunk& ch : t.chunks) REQUIRE(ch.allocator == je);
 }
 
-TEST_CASE("two allocators: __libc_malloc chunks next to jemalloc regions, each tagged", "[jemalloc][glibc]") {
-  const JeCore* c = core_or_skip("mixed");
+TEST_CASE("two allocators: __libc_malloc chunks next to jemalloc regions, each tagged", "[jemalloc][glibc][je-cores]") {
+  const JeCore* c = coresift::test::je_core_or_skip("kcore", "mixed");
   if (!c) return;
   const auto& glibc_truth = c->truth.glibc_allocations;
   REQUIRE(glibc_truth.size() == 25);

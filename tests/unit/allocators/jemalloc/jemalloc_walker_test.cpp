@@ -13,6 +13,7 @@
 #include "allocators/jemalloc/je_layout.hpp"
 #include "allocators/jemalloc/je_sizeclass.hpp"
 #include "cli/session.hpp"
+#include "support/skip.hpp"
 
 using namespace coresift;
 using coresift::test::hex;
@@ -21,16 +22,6 @@ using coresift::test::JeCore;
 namespace {
 
 const char* kLib = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
-
-const JeCore* core_or_warn(const std::string& mode, const std::string& variant = "") {
-  std::string why;
-  const JeCore* c = coresift::test::generated_je_core(mode, variant, &why);
-  if (!c) {
-    if (why.rfind("FAIL", 0) == 0) FAIL(why);
-    WARN("skipped: " << why);
-  }
-  return c;
-}
 
 std::unique_ptr<Session> open_core(const std::string& path, const std::string& sysroot = "") {
   Options o;
@@ -125,10 +116,8 @@ TEST_CASE("jemalloc layouts: the version's table comes first", "[jemalloc]") {
 }
 
 TEST_CASE("jemalloc version string from the installed library's .rodata", "[jemalloc]") {
-  if (!std::filesystem::exists(kLib)) {
-    WARN("skipped: no " << kLib);
-    return;
-  }
+  if (!std::filesystem::exists(kLib))
+    return coresift::test::skip_test(std::string("libjemalloc2 is not installed (no ") + kLib + ")");
   auto elf = DiskElf::open(kLib);
   REQUIRE(elf);
   std::string v = je::find_version_string(*elf);
@@ -142,8 +131,8 @@ TEST_CASE("jemalloc version string from the installed library's .rodata", "[jema
   CHECK(elf->has_tpoff_reloc(slots.front()));
 }
 
-TEST_CASE("jemalloc walker: gcore of a known heap matches its truth", "[jemalloc]") {
-  const JeCore* core = core_or_warn("gcore");
+TEST_CASE("jemalloc walker: gcore of a known heap matches its truth", "[jemalloc][je-cores]") {
+  const JeCore* core = coresift::test::je_core_or_skip("gcore");
   if (!core) return;
   auto s = open_core(core->core);
   const ChunkTable& t = s->heap();
@@ -174,8 +163,8 @@ TEST_CASE("jemalloc walker: gcore of a known heap matches its truth", "[jemalloc
   check_against_truth(t, *core);
 }
 
-TEST_CASE("jemalloc walker: kernel core of a known heap matches its truth", "[jemalloc]") {
-  const JeCore* core = core_or_warn("kcore");
+TEST_CASE("jemalloc walker: kernel core of a known heap matches its truth", "[jemalloc][je-cores]") {
+  const JeCore* core = coresift::test::je_core_or_skip("kcore");
   if (!core) return;
   auto s = open_core(core->core);
   const ChunkTable& t = s->heap();
@@ -183,8 +172,8 @@ TEST_CASE("jemalloc walker: kernel core of a known heap matches its truth", "[je
   check_against_truth(t, *core);
 }
 
-TEST_CASE("jemalloc walker: without the library file (tcaches from the arenas' lists)", "[jemalloc]") {
-  const JeCore* core = core_or_warn("gcore");
+TEST_CASE("jemalloc walker: without the library file (tcaches from the arenas' lists)", "[jemalloc][je-cores]") {
+  const JeCore* core = coresift::test::je_core_or_skip("gcore");
   if (!core) return;
   std::string empty = core->dir + "/empty-sysroot";
   std::filesystem::create_directories(empty);
@@ -197,8 +186,8 @@ TEST_CASE("jemalloc walker: without the library file (tcaches from the arenas' l
   check_against_truth(t, *core);
 }
 
-TEST_CASE("jemalloc walker: double frees into the tcache are findings", "[jemalloc]") {
-  const JeCore* core = core_or_warn("gcore", "corrupt");
+TEST_CASE("jemalloc walker: double frees into the tcache are findings", "[jemalloc][je-cores]") {
+  const JeCore* core = coresift::test::je_core_or_skip("gcore", "corrupt");
   if (!core) return;
   auto s = open_core(core->core);
   const ChunkTable& t = s->heap();
@@ -216,8 +205,8 @@ TEST_CASE("jemalloc walker: double frees into the tcache are findings", "[jemall
   check_against_truth(t, *core);
 }
 
-TEST_CASE("jemalloc walker: truncated and scrambled cores do not crash it", "[jemalloc]") {
-  const JeCore* core = core_or_warn("kcore");
+TEST_CASE("jemalloc walker: truncated and scrambled cores do not crash it", "[jemalloc][je-cores]") {
+  const JeCore* core = coresift::test::je_core_or_skip("kcore");
   if (!core) return;
   auto size = std::filesystem::file_size(core->core);
   std::ifstream in(core->core, std::ios::binary);
@@ -247,8 +236,8 @@ TEST_CASE("jemalloc walker: truncated and scrambled cores do not crash it", "[je
   std::filesystem::remove(path);
 }
 
-TEST_CASE("jemalloc walker: statically linked jemalloc is found and walked", "[jemalloc]") {
-  const JeCore* core = core_or_warn("gcore", "static");
+TEST_CASE("jemalloc walker: statically linked jemalloc is found and walked", "[jemalloc][je-cores]") {
+  const JeCore* core = coresift::test::je_core_or_skip("gcore", "static");
   if (!core) return;
   auto s = open_core(core->core);
   const ChunkTable& t = s->heap();
