@@ -10,6 +10,8 @@ rejections are written into #cs-status), the flame graph SVG is there with nodes
 
   * census: corpus/cores/census.kcore.core.zst (crashed by SIGSEGV, 3 arenas) with
     --module-dir corpus/cores/bin: #owners-flame, the crashed thread first, 3 arena bars;
+    and, opened as page#cs-selftest-zoom, a click on a signature zooms the icicle into it
+    and a click on its root resets it (the page's own self-test, results in #cs-status);
   * growth: --baseline growth.1.core growth.2.core (the growth_cores fixture): the growth
     section (#growth) names text:GROWTH-REACH-# (the biggest growth class) and
     text:GROWTH-LEAK-#, and #growth-flame is drawn.
@@ -232,6 +234,19 @@ def main():
                 bad.append("%s: the summary does not name SIGSEGV" % where)
             if "growth" in dom.by_id:
                 bad.append("%s: a growth section without --baseline" % where)
+            # The icicle's zoom, driven by the page's self-test (#cs-selftest-zoom).
+            profile = tempfile.mkdtemp(prefix="coresift-report-chromium-")
+            try:
+                url = "file://" + os.path.abspath(os.path.join(out, "report-census.html")) + "#cs-selftest-zoom"
+                p = run(chromium_args(chromium, profile) + ["--dump-dom", url])
+                z = Dom()
+                z.feed(p.stdout.decode("utf-8", errors="replace"))
+                st = z.by_id.get("cs-status", {})
+                if st.get("data-selftest-zoom") != "ok" or st.get("data-selftest-reset") != "ok":
+                    bad.append("%s: icicle zoom self-test: zoom %r, reset %r, errors %r" % (
+                        where, st.get("data-selftest-zoom"), st.get("data-selftest-reset"), z.text_of("cs-errors")[:300]))
+            finally:
+                shutil.rmtree(profile, ignore_errors=True)
 
     # The growth pair of the fixture.
     where = "growth.1 -> growth.2"
