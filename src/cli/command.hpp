@@ -56,6 +56,7 @@ void register_heap_commands(CLI::App& app, Runner& run);
 void register_analysis_commands(CLI::App& app, Runner& run);
 void register_triage_command(CLI::App& app, Runner& run);
 void register_diff_command(CLI::App& app, Runner& run);
+void register_report_command(CLI::App& app, Runner& run);
 
 // A bad rule file is a usage error (exit 2), found before any work is done.
 bool rule_files_ok(const CommonArgs& args);

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   coresift::cli::register_analysis_commands(app, run);
   coresift::cli::register_triage_command(app, run);
   coresift::cli::register_diff_command(app, run);
+  coresift::cli::register_report_command(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
