@@ -74,7 +74,13 @@ json json_of_core(const TriageRow& row) {
 }
 
 json triage_json(const std::vector<TriageRow>& rows) {
-  json cores = json::array();
+  std::vector<json> cores;
+  cores.reserve(rows.size());
+  for (const TriageRow& row : rows) cores.push_back(json_of_core(row));
+  return triage_document(std::move(cores));
+}
+
+json triage_document(std::vector<json> cores) {
   struct Group {
     std::string signature, reason;
     std::vector<std::string> cores;
@@ -84,33 +90,30 @@ json triage_json(const std::vector<TriageRow>& rows) {
   };
   std::map<std::string, Group> groups;
   size_t triaged = 0;
-  for (const TriageRow& row : rows) {
-    json c = json_of_core(row);
-    if (row.result) {
-      ++triaged;
-      Group& g = groups[row.result->group];
-      if (g.cores.empty()) {
-        g.signature = row.result->signature;
-        g.reason = row.result->reason.kind;
-      }
-      // The frames are shown from the core that names most of them (an unstripped build).
-      json frames = json::array();
-      size_t named = 0;
-      for (const json& f : c["frames"])
-        if (f["in_signature"].get<bool>()) {
-          frames.push_back(frame_label(f));
-          named += f["function"].is_string();
-        }
-      if (g.cores.empty() || named > g.named) {
-        g.top_frames = frames;
-        g.named = named;
-      }
-      g.cores.push_back(row.path);
-      std::string t = c["time"].get<std::string>();
-      if (g.first.empty() || t < g.first) g.first = t;
-      if (g.last.empty() || t > g.last) g.last = t;
+  for (const json& c : cores) {
+    if (!c.contains("group")) continue;  // an error row
+    ++triaged;
+    Group& g = groups[c["group"].get<std::string>()];
+    if (g.cores.empty()) {
+      g.signature = c["signature"].get<std::string>();
+      g.reason = c["reason"]["kind"].get<std::string>();
     }
-    cores.push_back(std::move(c));
+    // The frames are shown from the core that names most of them (an unstripped build).
+    json frames = json::array();
+    size_t named = 0;
+    for (const json& f : c["frames"])
+      if (f["in_signature"].get<bool>()) {
+        frames.push_back(frame_label(f));
+        named += f["function"].is_string();
+      }
+    if (g.cores.empty() || named > g.named) {
+      g.top_frames = frames;
+      g.named = named;
+    }
+    g.cores.push_back(c["path"].get<std::string>());
+    std::string t = c["time"].get<std::string>();
+    if (g.first.empty() || t < g.first) g.first = t;
+    if (g.last.empty() || t > g.last) g.last = t;
   }
   json gj = json::array();
   for (auto& [id, g] : groups)
@@ -120,9 +123,10 @@ json triage_json(const std::vector<TriageRow>& rows) {
     return a["count"].get<size_t>() > b["count"].get<size_t>();
   });
   json doc;
-  doc["cores"] = cores;
+  const size_t inputs = cores.size();
+  doc["cores"] = std::move(cores);
   doc["groups"] = gj;
-  doc["totals"] = {{"inputs", rows.size()}, {"triaged", triaged}, {"errors", rows.size() - triaged}, {"groups", gj.size()}};
+  doc["totals"] = {{"inputs", inputs}, {"triaged", triaged}, {"errors", inputs - triaged}, {"groups", gj.size()}};
   doc["warnings"] = json::array();
   return doc;
 }

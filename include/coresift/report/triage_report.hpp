@@ -23,6 +23,9 @@ struct TriageRow {
 // docs/json-schema.md, "triage".
 nlohmann::json json_of_core(const TriageRow& row);
 nlohmann::json triage_json(const std::vector<TriageRow>& rows);
+// The same document from the cores' documents (json_of_core, or read back from an index), in
+// the order given.
+nlohmann::json triage_document(std::vector<nlohmann::json> cores);
 std::string triage_text(const nlohmann::json& doc);
 // One row per input (docs/commands.md, CSV).
 std::string triage_csv(const nlohmann::json& doc);
