@@ -49,7 +49,7 @@ EXTRA = {  # commands whose output is large on the census cores: on the small co
     "crash_segv": ["chunks --state all", "show 0x555555555836", "show 0x7fffffffe4c0 --length 128"],
     "double_free": ["chunks --state all"],
     "crashes": ["triage --jobs 2", "triage --csv"],
-    "growth": ["groups --folded", "owners --folded"],
+    "growth": ["groups --folded", "owners --folded", "report --json"],
     "growth_diff": ["diff", "diff --csv", "diff --folded"],
     "growth_diff_b": ["diff"],
 }
@@ -74,8 +74,10 @@ def cases():
         for cmd in (COMMON if isinstance(core, str) else []) + EXTRA.get(name, []):
             words = cmd.split()
             text_only = "--csv" in words or "--folded" in words  # formats that exclude --json
-            for fmt in ([] if text_only else ["--json"]) + [""]:
-                slug = "-".join(w.lstrip("-") for w in words) + (".json" if fmt else ".csv" if "--csv" in words else ".txt")
+            json_only = "--json" in words  # report: its other form is an HTML file
+            for fmt in ([] if text_only or json_only else ["--json"]) + [""]:
+                slug = "-".join(w.lstrip("-") for w in words if w != "--json")
+                slug += ".json" if fmt or json_only else ".csv" if "--csv" in words else ".txt"
                 yield name + "." + slug, words + ([fmt] if fmt else []), core, moddir
 
 

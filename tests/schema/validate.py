@@ -33,7 +33,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 sys.dont_write_bytecode = True
 SKIP = 77
-COMMANDS = ["info", "maps", "threads", "show", "heap", "chunks", "groups", "leaks", "owners", "triage", "diff"]
+COMMANDS = ["info", "maps", "threads", "show", "heap", "chunks", "groups", "leaks", "owners", "triage", "diff", "report"]
 # Commands run on every core (show is run afterwards, at addresses taken from maps and info).
 RUNS = [["info"], ["maps"], ["threads"], ["heap"], ["chunks"], ["chunks", "--state", "all"], ["groups"],
         ["groups", "--by", "size"], ["groups", "--by", "owner"], ["leaks"], ["leaks", "--summary"], ["owners"]]
