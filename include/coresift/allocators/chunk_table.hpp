@@ -58,6 +58,9 @@ struct ArenaInfo {
   uint64_t system_mem = 0;   // bytes obtained from the system
   uint64_t top_size = 0;
   bool program_break = false;  // its heap is the program break heap ([heap], grown by sbrk)
+  // Starts of the mappings it reserved for itself as arena heaps (glibc: each heap_info's
+  // 64 MiB-aligned mapping); the process model's `[arena-heap]` guess defers to these.
+  std::vector<uint64_t> heap_mappings;
   // Filled by ChunkTable::summarize():
   uint64_t live_chunks = 0, live_bytes = 0, free_chunks = 0, free_bytes = 0;
   std::vector<std::pair<ChunkBin, std::pair<uint64_t, uint64_t>>> free_by_bin;  // bin → (chunks, bytes)

@@ -22,7 +22,9 @@ class HeapModel {
   const Process& process() const { return core_.process(); }
 
   // A mapping's kind and label after the walk: the process model guesses `[heap]` from where
-  // the executable's .bss ends; an allocator's program-break heap is where it really is.
+  // the executable's .bss ends and `[arena-heap]` from a heap_info-like header at a 64 MiB
+  // boundary; the walkers' typed ranges say where the program-break heap and the arena heaps
+  // really are (when a walker reported any).
   MappingKind kind(const Mapping& m) const;
   std::string label(const Mapping& m) const;
 
@@ -30,6 +32,8 @@ class HeapModel {
   const CoreModel& core_;
   ChunkTable table_;
   std::vector<uint64_t> sbrk_starts_;  // sorted starts of the mappings holding a program-break heap
+  std::vector<uint64_t> arena_starts_;  // sorted starts of arena heap mappings (ArenaInfo::heap_mappings)
+  bool arenas_known_ = false;           // some allocator reports its arena heap mappings
 };
 
 }  // namespace coresift

@@ -172,7 +172,10 @@ class GlibcWalker : public AllocatorWalker {
       ai.kind = a.main ? "main" : "thread";
       ai.program_break = a.main;
       ai.allocator = c.alloc;
-      for (const HeapRegion& h : a.heaps) ai.heaps.push_back({h.info ? h.info : h.first, h.end});
+      for (const HeapRegion& h : a.heaps) {
+        ai.heaps.push_back({h.info ? h.info : h.first, h.end});
+        if (h.info) ai.heap_mappings.push_back(h.info);
+      }
       ai.system_mem = a.system_mem;
       ai.top_size = a.top_size;
       a.index = out.add_arena(ai);
