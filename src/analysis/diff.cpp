@@ -112,11 +112,13 @@ std::vector<MappingChange> diff_mappings(const HeapModel& oh, const HeapModel& n
   using Key = std::tuple<uint64_t, std::string, uint8_t, uint64_t, int>;
   auto keyed = [&](const HeapModel& h) {
     std::map<Key, const Mapping*> out;
-    std::map<std::tuple<std::string, uint8_t, uint64_t>, int> nth;
+    // Not the permissions: gcore writes PROT_NONE as read-only, the kernel as none, so the
+    // same mapping of two cores may differ in them.
+    std::map<std::tuple<std::string, uint64_t>, int> nth;
     for (const Mapping& m : h.process().mappings) {
       std::string name = mapping_name(h, m);
       if (same_process) out[{m.start, "", 0, 0, 0}] = &m;
-      else out[{0, name, m.perms, m.offset, nth[{name, m.perms, m.offset}]++}] = &m;
+      else out[{0, name, 0, m.offset, nth[{name, m.offset}]++}] = &m;
     }
     return out;
   };

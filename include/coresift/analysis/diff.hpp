@@ -57,7 +57,7 @@ struct HeapDiff {
 };
 
 HeapDiff diff_censuses(const Census& old_census, const Census& new_census);
-// Mappings matched by start address when `same_process`, else by name, permissions and
+// Mappings matched by start address when `same_process`, else by name, file offset and
 // order among equal names (addresses differ between processes).
 std::vector<MappingChange> diff_mappings(const HeapModel& old_heap, const HeapModel& new_heap, bool same_process);
 
