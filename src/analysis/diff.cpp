@@ -7,8 +7,9 @@
 namespace coresift {
 namespace {
 
-template <typename Key, typename Map, typename KeyFn>
-Deltas<Key> roll(const Rollup<CensusKey, Map>& old_r, const Rollup<CensusKey, Map>& new_r, KeyFn key_of) {
+// Both sides' entries summed under key_of(entry key), every key of either side.
+template <typename Key, typename SrcKey, typename Map, typename KeyFn>
+Deltas<Key> roll(const Rollup<SrcKey, Map>& old_r, const Rollup<SrcKey, Map>& new_r, KeyFn key_of) {
   std::map<Key, Delta> m;
   for (const auto& [k, e] : old_r.entries()) {
     Delta& d = m[key_of(k)];
@@ -26,17 +27,6 @@ Deltas<Key> roll(const Rollup<CensusKey, Map>& old_r, const Rollup<CensusKey, Ma
     int64_t x = a.second.delta_bytes(), y = b.second.delta_bytes();
     if (std::llabs(x) != std::llabs(y)) return std::llabs(x) > std::llabs(y);
     return x > y;
-  });
-  return out;
-}
-
-Deltas<LeakKey> roll_leaks(const Rollup<LeakKey>& old_r, const Rollup<LeakKey>& new_r) {
-  std::map<LeakKey, Delta> m;
-  for (const auto& [k, e] : old_r.entries()) m[k].old_chunks = e.chunks, m[k].old_bytes = e.bytes;
-  for (const auto& [k, e] : new_r.entries()) m[k].new_chunks = e.chunks, m[k].new_bytes = e.bytes;
-  Deltas<LeakKey> out(m.begin(), m.end());
-  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-    return std::llabs(a.second.delta_bytes()) > std::llabs(b.second.delta_bytes());
   });
   return out;
 }
@@ -71,7 +61,7 @@ HeapDiff diff_censuses(const Census& o, const Census& n) {
 
   d.leaks.old_summary = o.leak_summary;
   d.leaks.new_summary = n.leak_summary;
-  d.leaks.groups = roll_leaks(o.leaks, n.leaks);
+  d.leaks.groups = roll<LeakKey>(o.leaks, n.leaks, [](const LeakKey& k) { return k; });
   // New leaks: per (kind, signature, size), what NEW has beyond OLD. Addresses are not
   // compared (they differ between processes), so a leak freed and another made of the same
   // class cancel out.
@@ -92,8 +82,7 @@ std::string mapping_name(const HeapModel& h, const Mapping& m) {
   if (label.empty()) return "[anon]";
   // A thread's stack and guard carry its tid, which another process does not share.
   MappingKind k = h.kind(m);
-  if (k == MappingKind::kStack || k == MappingKind::kGuard) return label.substr(0, label.find(':')) + (label.find(':') == std::string::npos ? "" : "]");
-  return label;
+  return k == MappingKind::kStack || k == MappingKind::kGuard ? mapping_kind_label(k) : label;
 }
 
 bool arena_memory(const HeapModel& h, const Mapping& m) {

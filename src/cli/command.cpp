@@ -47,13 +47,27 @@ bool rule_files_ok(const CommonArgs& args) {
   return true;
 }
 
-namespace {
-
-void print_warnings(Session& s) {
+void print_warnings(const Session& s) {
   for (const Warning& w : s.diag().warnings())
     std::cerr << "coresift: warning: " << printable(bytes_as_utf8(w.to_string())) << "\n";
   if (s.diag().suppressed()) std::cerr << fmt::format("coresift: {} more warnings not shown\n", s.diag().suppressed());
 }
+
+CensusedCore open_censused(const CommonArgs& args, const std::vector<std::string>& inputs) {
+  CensusedCore c;
+  CommonArgs one = args;
+  one.inputs = inputs;
+  try {
+    c.session = Session::open(to_options(one));
+    c.census = take_census(c.session->heap_model());
+  } catch (const InputError& e) {
+    c.session.reset();
+    c.error = e.what();
+  }
+  return c;
+}
+
+namespace {
 
 std::string safe(const char* message) { return printable(bytes_as_utf8(message)); }
 

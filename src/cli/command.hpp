@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "coresift/analysis/census.hpp"
 #include "coresift/report/renderer.hpp"
 #include "session.hpp"
 
@@ -48,6 +49,17 @@ void print_document(const CommonArgs& args, nlohmann::json& doc, const Renderers
 
 // Like run_report for commands that stream their own output (too big for one document).
 int run_streamed(const CommonArgs& args, const std::function<void(Session&)>& write);
+
+// One core opened, walked and censused (diff and report hold two, each made on its own
+// thread); `error` is an InputError's message (exit 3), and then `session` is null.
+struct CensusedCore {
+  std::unique_ptr<Session> session;
+  Census census;
+  std::string error;
+};
+CensusedCore open_censused(const CommonArgs& args, const std::vector<std::string>& inputs);
+// The session's warnings on stderr, and how many more were suppressed.
+void print_warnings(const Session& s);
 
 // Registration: every command file defines one of these; main.cpp calls them all.
 using Runner = std::function<int()>;

@@ -6,39 +6,10 @@
 #include <iostream>
 
 #include "command.hpp"
-#include "coresift/analysis/census.hpp"
 #include "coresift/report/byte_strings.hpp"
 #include "coresift/report/diff_report.hpp"
 
 namespace coresift::cli {
-namespace {
-
-struct Side {
-  std::unique_ptr<Session> session;
-  Census census;
-  std::string error;  // an InputError: exit 3
-};
-
-Side analyse(const CommonArgs& args, const std::string& input) {
-  Side s;
-  CommonArgs one = args;
-  one.inputs = {input};
-  try {
-    s.session = Session::open(to_options(one));
-    s.census = take_census(s.session->heap_model());
-  } catch (const InputError& e) {
-    s.error = e.what();
-  }
-  return s;
-}
-
-void warn_all(const Side& s) {
-  for (const Warning& w : s.session->diag().warnings())
-    std::cerr << "coresift: warning: " << printable(bytes_as_utf8(w.to_string())) << "\n";
-}
-
-}  // namespace
-
 void register_diff_command(CLI::App& app, Runner& run) {
   static CommonArgs args;
   static size_t top = 30;
@@ -53,19 +24,19 @@ void register_diff_command(CLI::App& app, Runner& run) {
       if (!rule_files_ok(args)) return 2;
       const bool tty = isatty(STDERR_FILENO);
       if (tty) std::cerr << "\rdiff: reading and walking both cores…" << std::flush;
-      auto old_side = std::async(std::launch::async, analyse, std::cref(args), args.inputs[0]);
-      Side new_side = analyse(args, args.inputs[1]);
-      Side old_s = old_side.get();
+      auto old_side = std::async(std::launch::async, open_censused, std::cref(args), std::vector<std::string>{args.inputs[0]});
+      CensusedCore new_side = open_censused(args, {args.inputs[1]});
+      CensusedCore old_s = old_side.get();
       if (tty) std::cerr << "\r" << std::string(40, ' ') << "\r" << std::flush;
-      for (const Side* s : {&old_s, &new_side})
+      for (const CensusedCore* s : {&old_s, &new_side})
         if (!s->error.empty()) {
           std::cerr << "coresift: " << printable(bytes_as_utf8(s->error)) << "\n";
           return 3;
         }
       nlohmann::json doc = diff_json(old_s.session->heap_model(), old_s.census, new_side.session->heap_model(),
                                      new_side.census, top);
-      warn_all(old_s);
-      warn_all(new_side);
+      print_warnings(*old_s.session);
+      print_warnings(*new_side.session);
       print_document(args, doc, {diff_text, diff_csv, diff_folded});
       return 0;
     };

@@ -16,32 +16,6 @@
 namespace coresift::cli {
 namespace {
 
-struct Side {
-  std::unique_ptr<Session> session;
-  Census census;
-  std::string error;  // an InputError: exit 3
-};
-
-Side analyse(const CommonArgs& args, const std::vector<std::string>& inputs) {
-  Side s;
-  CommonArgs one = args;
-  one.inputs = inputs;
-  try {
-    s.session = Session::open(to_options(one));
-    s.census = take_census(s.session->heap_model());
-  } catch (const InputError& e) {
-    s.error = e.what();
-  }
-  return s;
-}
-
-void warn_all(const Side& s) {
-  for (const Warning& w : s.session->diag().warnings())
-    std::cerr << "coresift: warning: " << printable(bytes_as_utf8(w.to_string())) << "\n";
-  if (s.session->diag().suppressed())
-    std::cerr << "coresift: " << s.session->diag().suppressed() << " more warnings not shown\n";
-}
-
 std::string report_text(const nlohmann::json&) { return "coresift: report: use -o FILE for the page or --json for its document\n"; }
 
 }  // namespace
@@ -71,12 +45,12 @@ void register_report_command(CLI::App& app, Runner& run) {
       }
       const bool tty = isatty(STDERR_FILENO);
       if (tty) std::cerr << "\rreport: reading and walking " << (baseline.empty() ? "the core…" : "both cores…") << std::flush;
-      std::future<Side> old_side;
-      if (!baseline.empty()) old_side = std::async(std::launch::async, analyse, std::cref(args), baseline);
-      Side new_side = analyse(args, args.inputs);
-      Side old_s;
+      std::future<CensusedCore> old_side;
+      if (!baseline.empty()) old_side = std::async(std::launch::async, open_censused, std::cref(args), baseline);
+      CensusedCore new_side = open_censused(args, args.inputs);
+      CensusedCore old_s;
       if (old_side.valid()) old_s = old_side.get();
-      for (const Side* s : {&old_s, &new_side})
+      for (const CensusedCore* s : {&old_s, &new_side})
         if (!s->error.empty()) {
           if (tty) std::cerr << "\r" << std::string(50, ' ') << "\r";
           std::cerr << "coresift: " << printable(bytes_as_utf8(s->error)) << "\n";
@@ -95,8 +69,8 @@ void register_report_command(CLI::App& app, Runner& run) {
         return 3;
       }
       if (tty) std::cerr << "\r" << std::string(50, ' ') << "\r" << std::flush;
-      if (old_s.session) warn_all(old_s);
-      warn_all(new_side);
+      if (old_s.session) print_warnings(*old_s.session);
+      print_warnings(*new_side.session);
       make_json_safe(doc);
       if (!output.empty()) {
         std::ofstream out(output, std::ios::binary | std::ios::trunc);

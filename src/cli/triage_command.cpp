@@ -121,14 +121,7 @@ bool in_shard(const std::string& hash, unsigned index, unsigned count) {
 // "2026-12-01", "2026-12-01T10:00:00Z" or seconds since the epoch → the ISO 8601 UTC form the
 // documents use (compared as strings); "" when it is none of those.
 std::string iso_since(const std::string& v) {
-  if (!v.empty() && std::all_of(v.begin(), v.end(), ::isdigit)) {
-    std::time_t t = static_cast<std::time_t>(std::stoll(v));
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-  }
+  if (!v.empty() && std::all_of(v.begin(), v.end(), ::isdigit)) return iso_time(std::stoll(v));
   std::tm tm{};
   const char* end = strptime(v.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
   if (!end || (*end && std::string(end) != "Z")) {
@@ -136,9 +129,7 @@ std::string iso_since(const std::string& v) {
     end = strptime(v.c_str(), "%Y-%m-%d", &tm);
     if (!end || *end) return "";
   }
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return iso_time(timegm(&tm));
 }
 
 // The command's arguments (CLI11 writes them; the run reads them).

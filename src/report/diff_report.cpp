@@ -7,6 +7,7 @@
 #include "coresift/report/csv.hpp"
 #include "coresift/report/folded.hpp"
 #include "coresift/report/format.hpp"
+#include "coresift/report/leak_report.hpp"
 #include "coresift/report/process_report.hpp"
 
 namespace coresift {
@@ -48,20 +49,9 @@ json rows_of(const Deltas<Key>& v, size_t top, Fill fill) {
   return out;
 }
 
-json summary_json(const LeakSummary& m) {
-  return {{"definite_chunks", m.definite_chunks}, {"definite_bytes", m.definite_bytes},
-          {"indirect_chunks", m.indirect_chunks}, {"indirect_bytes", m.indirect_bytes},
-          {"possible_chunks", m.possible_chunks}, {"possible_bytes", m.possible_bytes},
-          {"reachable_chunks", m.reachable_chunks}, {"reachable_bytes", m.reachable_bytes}};
-}
-
 json use_json(const std::optional<ArenaUse>& u) {
   if (!u) return nullptr;
   return {{"reserved_bytes", u->reserved}, {"live_chunks", u->live_chunks}, {"live_bytes", u->live_bytes}, {"free_bytes", u->free_bytes}};
-}
-
-std::string perms_text(uint8_t p) {
-  return fmt::format("{}{}{}", p & kPermRead ? 'r' : '-', p & kPermWrite ? 'w' : '-', p & kPermExec ? 'x' : '-');
 }
 
 std::string signed_size(int64_t v) {
@@ -111,7 +101,7 @@ json diff_json(const HeapModel& oh, const Census& oc, const HeapModel& nh, const
     };
     maps.push_back({{"change", c.change},
                     {"name", c.name},
-                    {"perms", perms_text(c.perms)},
+                    {"perms", perms_string(c.perms)},
                     {"old", range(c.old_range)},
                     {"new", range(c.new_range)},
                     {"delta_bytes", c.delta_bytes()},
@@ -125,8 +115,8 @@ json diff_json(const HeapModel& oh, const Census& oc, const HeapModel& nh, const
                   {"new_definite_bytes", d.leaks.new_definite_bytes},
                   {"new_indirect_chunks", d.leaks.new_indirect_chunks},
                   {"new_indirect_bytes", d.leaks.new_indirect_bytes},
-                  {"old_summary", summary_json(d.leaks.old_summary)},
-                  {"new_summary", summary_json(d.leaks.new_summary)},
+                  {"old_summary", leak_summary_json(d.leaks.old_summary)},
+                  {"new_summary", leak_summary_json(d.leaks.new_summary)},
                   {"groups", leak_groups}};
   json warnings = warnings_json(oh.core().diag());
   for (auto& w : warnings_json(nh.core().diag())) warnings.push_back(w);

@@ -13,16 +13,20 @@
 namespace coresift {
 using nlohmann::json;
 
+json leak_summary_json(const LeakSummary& m) {
+  return {{"definite_chunks", m.definite_chunks}, {"definite_bytes", m.definite_bytes},
+          {"indirect_chunks", m.indirect_chunks}, {"indirect_bytes", m.indirect_bytes},
+          {"possible_chunks", m.possible_chunks}, {"possible_bytes", m.possible_bytes},
+          {"reachable_chunks", m.reachable_chunks}, {"reachable_bytes", m.reachable_bytes}};
+}
+
 json leaks_json(const HeapModel& s, bool summary_only) {
   const ChunkTable& t = s.table();
   ReferenceGraph g = build_reference_graph(s, t);
   LeakAnalysis a = classify_leaks(g, t);
   const LeakSummary& m = a.summary;
   json doc;
-  doc["summary"] = {{"definite_chunks", m.definite_chunks}, {"definite_bytes", m.definite_bytes},
-                    {"indirect_chunks", m.indirect_chunks}, {"indirect_bytes", m.indirect_bytes},
-                    {"possible_chunks", m.possible_chunks}, {"possible_bytes", m.possible_bytes},
-                    {"reachable_chunks", m.reachable_chunks}, {"reachable_bytes", m.reachable_bytes}};
+  doc["summary"] = leak_summary_json(m);
   doc["scanned"] = {{"root_bytes", g.scanned_root_bytes}, {"heap_bytes", g.scanned_heap_bytes},
                     {"references", g.edge_target.size()}, {"root_references", g.roots.size()}};
   // Groups: (kind, signature) → count, bytes, examples.

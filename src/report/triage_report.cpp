@@ -25,6 +25,8 @@ std::string frame_label(const json& f) {
   return mod + "+" + f["module_offset"].get<std::string>();
 }
 
+}  // namespace
+
 std::string iso_time(int64_t t) {
   char buf[32];
   std::time_t tt = static_cast<std::time_t>(t);
@@ -33,8 +35,6 @@ std::string iso_time(int64_t t) {
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
 }
-
-}  // namespace
 
 json json_of_core(const TriageRow& row) {
   json c;

@@ -20,6 +20,9 @@ struct TriageRow {
   std::string time_source;  // "systemd-coredump" (its user.coredump.timestamp xattr) or "file-mtime"
 };
 
+// Seconds since the epoch as "2026-12-05T23:09:57Z" (the documents' times).
+std::string iso_time(int64_t t);
+
 // docs/json-schema.md, "triage".
 nlohmann::json json_of_core(const TriageRow& row);
 nlohmann::json triage_json(const std::vector<TriageRow>& rows);
