@@ -1,6 +1,7 @@
 // The jemalloc walker against the truth of cores made at test time (gcore and kernel cores of
 // je_truth_prog under the installed libjemalloc), plus the pure pieces (size classes, version).
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -37,15 +38,40 @@ uint8_t jemalloc_index(const ChunkTable& t) {
   return 0;
 }
 
+// Memory the program itself handed out again after freeing it: the ranges of the live tracked
+// allocations and of the double-freed 64-byte regions. With fewer CPUs jemalloc has fewer
+// arenas, threads share them, and a later thread's live object sits where an earlier one was
+// freed; the truth says so, and that freed record is not checked.
+std::vector<std::pair<uint64_t, uint64_t>> reallocated_ranges(const JeCore& core) {
+  std::vector<std::pair<uint64_t, uint64_t>> r;
+  for (const auto& a : core.truth.allocations)
+    if (a["live"].get<int>() == 1) r.emplace_back(hex(a["p"]), hex(a["p"]) + a["usable"].get<uint64_t>());
+  for (const auto& d : core.truth.double_frees) r.emplace_back(hex(d["double_free"]), hex(d["double_free"]) + 64);
+  std::sort(r.begin(), r.end());
+  return r;
+}
+
+bool overlaps(const std::vector<std::pair<uint64_t, uint64_t>>& sorted, uint64_t lo, uint64_t hi) {
+  auto it = std::upper_bound(sorted.begin(), sorted.end(), std::make_pair(hi, uint64_t{0}));
+  for (; it != sorted.begin(); --it) {
+    const auto& r = *std::prev(it);
+    if (r.second > lo) return true;
+    if (r.first + (uint64_t{16} << 20) < lo) break;  // no tracked object is over 16 MiB
+  }
+  return false;
+}
+
 // Every tracked live region at its address with its size class and arena; every freed one
-// reported free (tcache, slab bitmap, or inside a free extent), except the few whose memory
-// jemalloc handed out again after the program freed it.
+// reported free (tcache, slab bitmap, or inside a free extent), except those whose memory the
+// program was handed again (the truth's live objects there) and the few jemalloc handed out
+// for the program's later untracked calls (stats, the truth writer).
 void check_against_truth(const ChunkTable& t, const JeCore& core) {
   uint8_t je = jemalloc_index(t);
   std::map<int, int> arena_index;  // table index → jemalloc arena ind
   for (size_t i = 0; i < t.arenas.size(); ++i)
     if (t.arenas[i].allocator == je) arena_index[static_cast<int>(i)] = t.arenas[i].index;
-  size_t live_ok = 0, freed_ok = 0, reused = 0;
+  const auto again = reallocated_ranges(core);
+  size_t live_ok = 0, freed_ok = 0, reused = 0, handed_again = 0;
   std::map<std::string, size_t> freed_bins;
   for (const auto& a : core.truth.allocations) {
     uint64_t p = hex(a["p"]);
@@ -60,19 +86,25 @@ void check_against_truth(const ChunkTable& t, const JeCore& core) {
       CHECK(c.size == a["usable"].get<uint64_t>());
       CHECK(arena_index[c.arena] == a["arena"].get<int>());
       ++live_ok;
+    } else if (overlaps(again, p, p + a["usable"].get<uint64_t>())) {
+      ++handed_again;
     } else {
       if (idx && t.chunks[*idx].state == ChunkState::kFree) {
         const Chunk& c = t.chunks[*idx];
         freed_bins[bin_name(c.bin)]++;
         // At its own address with its size class, or inside a bigger free block (a coalesced
         // free extent, or a region of a slab later carved from the freed pages).
-        if (c.address == p && c.bin != ChunkBin::kExtent) CHECK(c.size == a["usable"].get<uint64_t>());
+        const uint64_t usable = a["usable"].get<uint64_t>();
+        const bool carved = usable >= 16384 && c.size < usable && (c.bin == ChunkBin::kSlab || c.bin == ChunkBin::kTcache);
+        if (c.address == p && c.bin != ChunkBin::kExtent && !carved) CHECK(c.size == usable);
         ++freed_ok;
       } else {
-        ++reused;  // allocated again by the program's later calls (stats, thread exit…)
+        ++reused;  // allocated again by the program's later untracked calls
       }
     }
   }
+  INFO("live " << live_ok << ", freed and found free " << freed_ok << ", freed and handed to the program again "
+               << handed_again << ", freed and not found free " << reused);
   CHECK(live_ok > 2000);
   CHECK(reused * 100 <= freed_ok);  // at most 1%
   CHECK(freed_bins["tcache"] > 500);

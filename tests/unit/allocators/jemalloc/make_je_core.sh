@@ -22,6 +22,9 @@ else
   cc -O1 -g -pthread -o je_truth_prog "$here/je_truth_prog.c" -ldl || exit 1
 fi
 rm -f core core.* je.core truth.jsonl
+# One arena per thread whatever the CPU count: jemalloc makes 4 per CPU, so on one CPU the
+# program's 4 threads and the huge arena would share and the tests' per-bin counts would vary.
+export MALLOC_CONF=${MALLOC_CONF:-narenas:8}
 if [ "$mode" = gcore ]; then
   command -v gcore >/dev/null || { echo "no gcore"; exit 77; }
   LD_PRELOAD=$preload ./je_truth_prog truth.jsonl wait $extra > ready.txt 2>&1 &
