@@ -97,6 +97,7 @@ struct Context {
 
   // Layout confirmation counters (je_regions.cpp, je_stats.cpp).
   uint64_t slabs_checked = 0, slabs_nfree_bad = 0;
+  uint64_t extents_in_transit = 0;  // active, not a slab, no size class (see emit_large)
   uint64_t bins_checked = 0, bins_stats_bad = 0;
   // Active large extents whose end-page leaf still says "slab" (je_extents.cpp): not damage.
   uint64_t stale_large_ends = 0;

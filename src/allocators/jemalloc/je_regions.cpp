@@ -78,6 +78,13 @@ void emit_slab(Context& c, const Extent& e, uint16_t arena) {
 }
 
 void emit_large(Context& c, const Extent& e, uint16_t arena) {
+  // Size class SC_NSIZES ("none") on an active extent: a thread had taken it off a cache to
+  // purge, split or hand out, or was freeing it, when the core was taken (gdb's inferior calls
+  // let every thread run). Neither live nor cached, like a merging extent; not damage.
+  if (e.szind == c.sc.index2size.size()) {
+    c.extents_in_transit++;
+    return;
+  }
   uint64_t usize = c.sc.usize(e.szind);
   if (usize == 0 || e.szind < c.sc.nbins() || e.size < usize || e.size - usize > kPage || e.addr - e.base >= kPage) {
     c.finding("jemalloc-large-geometry", e.addr,

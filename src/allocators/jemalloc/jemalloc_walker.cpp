@@ -96,6 +96,10 @@ class JemallocWalker : public AllocatorWalker {
     auto begin = out.chunks.begin() + static_cast<std::ptrdiff_t>(first);
     if (!std::is_sorted(begin, out.chunks.end(), [](const Chunk& a, const Chunk& b) { return a.address < b.address; }))
       std::stable_sort(begin, out.chunks.end(), [](const Chunk& a, const Chunk& b) { return a.address < b.address; });
+    if (c.extents_in_transit)
+      ai.notes.push_back(fmt::format("{} active extents have no size class: a thread was purging, splitting, handing out or "
+                                     "freeing them when the core was taken (neither live nor cached; not damage)",
+                                     c.extents_in_transit));
     overlay_tcaches(c, first);
     mark_bookkeeping(c, first);
 
